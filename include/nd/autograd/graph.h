@@ -1,0 +1,129 @@
+// Reverse-mode autograd over coarse ops. A Graph owns the values and gradients of one step
+// (in an Arena) and a tape of Nodes; each op records one Node holding a plain function pointer to
+// its backward and a few saved tensors / scalars, so recording allocates nothing once warm.
+// Under NoGradGuard (inference) nothing is recorded and no gradient buffer is ever allocated.
+#pragma once
+#include <cstdint>
+#include <initializer_list>
+#include <vector>
+
+#include "nd/core/arena.h"
+#include "nd/core/tensor.h"
+
+namespace nd {
+
+class Graph;
+
+// Handle to a value in a Graph. Cheap to copy; valid until the Graph is reset.
+class Var {
+ public:
+  Var() = default;
+  Var(Graph* g, int32_t id) : g_(g), id_(id) {}
+  bool defined() const { return g_ != nullptr; }
+  Graph& graph() const { return *g_; }
+  int32_t id() const { return id_; }
+  const Tensor& value() const;
+  const Shape& shape() const { return value().shape; }
+  int64_t numel() const { return value().numel(); }
+  int64_t size(int axis) const { return value().size(axis); }
+  int rank() const { return value().rank(); }
+  float* data() const { return value().data; }
+  bool requires_grad() const;
+  // Gradient after backward(); an undefined Tensor when none flowed here.
+  Tensor grad() const;
+  float item() const;  // value of a one-element tensor
+
+ private:
+  Graph* g_ = nullptr;
+  int32_t id_ = -1;
+};
+
+struct Node {
+  using Backward = void (*)(Graph& g, const Node& n);
+  Backward backward = nullptr;
+  int32_t out[3] = {-1, -1, -1};
+  int32_t in[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
+  int8_t n_out = 0;
+  int8_t n_in = 0;
+  Tensor saved[4];    // tensors kept for backward (arena memory)
+  float f[4] = {};    // op scalars
+  int64_t i[8] = {};  // op integers (axes, sizes, flags)
+  const void* ctx = nullptr;  // op-specific immutable data in the arena
+};
+
+class Graph {
+ public:
+  explicit Graph(size_t arena_bytes = size_t{1} << 20);
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+
+  Arena& arena() { return arena_; }
+  bool grad_enabled() const { return grad_enabled_; }
+  void set_grad_enabled(bool on) { grad_enabled_ = on; }
+
+  // Leaves. input() wraps caller memory (copied into the arena if not contiguous);
+  // param() wraps a parameter and its gradient buffer (gradients accumulate there).
+  Var input(const Tensor& t, bool requires_grad = false);
+  Var param(const Tensor& value, const Tensor& grad);
+  Var full(const Shape& s, float v);
+  // An arena-backed uninitialized value; requires_grad when grad is enabled and `needs_grad`.
+  Var empty(const Shape& s, bool needs_grad);
+  // A value aliasing memory owned elsewhere in this graph (reshape views); its gradient is separate.
+  Var alias(const Tensor& t, bool needs_grad);
+
+  // True when an op with these inputs must record a node.
+  bool should_record(std::initializer_list<Var> ins) const;
+  bool should_record(const Var* ins, int n) const;
+  Node& record(Node::Backward bw, std::initializer_list<Var> outs, std::initializer_list<Var> ins);
+  Node& record(Node::Backward bw, const Var* outs, int n_out, const Var* ins, int n_in);
+
+  // Value / gradient storage by id (used by ops).
+  const Tensor& value(int32_t id) const { return vars_[id].value; }
+  bool requires_grad(int32_t id) const { return vars_[id].requires_grad; }
+  // Gradient buffer or null when no gradient reached this value.
+  float* grad_or_null(int32_t id) const { return vars_[id].grad; }
+  // Gradient buffer to accumulate into: allocated zeroed on first use.
+  float* grad_accum(int32_t id);
+  // Gradient buffer to write into. When `*overwrite` comes back true the buffer is fresh and the
+  // caller may write (not add) its contribution; otherwise it must add.
+  float* grad_write(int32_t id, bool* overwrite);
+
+  // Runs the tape backwards from a one-element loss (seed 1) or any value with a given seed.
+  void backward(Var loss);
+  void backward(Var out, const float* seed);
+
+  // Forgets all values, nodes and gradients; the arena is rewound. Parameter gradients (which
+  // live in the parameter store) are untouched.
+  void reset();
+  size_t num_nodes() const { return nodes_.size(); }
+  size_t num_vars() const { return vars_.size(); }
+
+ private:
+  struct VarRec {
+    Tensor value;
+    float* grad;
+    bool requires_grad;
+    bool external_grad;  // grad points into a parameter store
+  };
+  Var add_var(const Tensor& t, bool requires_grad, float* grad, bool external);
+
+  Arena arena_;
+  std::vector<VarRec> vars_;
+  std::vector<Node> nodes_;
+  bool grad_enabled_ = true;
+};
+
+// Disables recording for its lifetime (inference).
+class NoGradGuard {
+ public:
+  explicit NoGradGuard(Graph& g) : g_(g), prev_(g.grad_enabled()) { g.set_grad_enabled(false); }
+  ~NoGradGuard() { g_.set_grad_enabled(prev_); }
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  Graph& g_;
+  bool prev_;
+};
+
+}  // namespace nd

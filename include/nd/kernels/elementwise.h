@@ -1,0 +1,26 @@
+// Elementwise arithmetic on contiguous arrays (Highway, runtime dispatch; scalar reference in
+// src/kernels/ref). Broadcasting is done by the op layer, which calls these on contiguous runs.
+#pragma once
+#include <cstdint>
+
+namespace nd::kernels {
+
+enum class BinOp : uint8_t { add, sub, mul, div };
+
+void binary(BinOp op, const float* a, const float* b, float* y, int64_t n);      // y = a op b
+void binary_rs(BinOp op, const float* a, float b, float* y, int64_t n);          // y = a op b (scalar b)
+void binary_ls(BinOp op, float a, const float* b, float* y, int64_t n);          // y = a op b (scalar a)
+void axpy(float alpha, const float* x, float* y, int64_t n);                     // y += alpha * x
+void scale(float alpha, const float* x, float* y, int64_t n);                    // y = alpha * x
+void mul_add(const float* a, const float* b, float* y, int64_t n);               // y += a * b
+void add_scalar(float alpha, float* y, int64_t n);                               // y += alpha
+void fill(float v, float* y, int64_t n);
+// y += -g * q / b  (gradient of a/b w.r.t. b, with q = a/b): used by div backward.
+void div_rhs_grad(const float* g, const float* q, const float* b, float* y, int64_t n);
+// y += g / b  (gradient of a/b w.r.t. a).
+void div_lhs_grad(const float* g, const float* b, float* y, int64_t n);
+
+// Dropout: y = x * m * scale where m[i] = keep (1) or drop (0) as given.
+void masked_scale(const float* x, const float* mask, float s, float* y, int64_t n);
+
+}  // namespace nd::kernels

@@ -1,0 +1,28 @@
+// GEMM through CBLAS (OpenBLAS by default; MKL or BLIS at configure time). Row-major.
+#pragma once
+#include <cstdint>
+
+namespace nd::kernels {
+
+// C[m,n] = alpha * op(A)[m,k] @ op(B)[k,n] + beta * C.  op(X) = X^T when tX.
+// lda/ldb/ldc are the row strides of A, B, C as stored (PyTorch/NumPy convention).
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+// Contiguous convenience form: lda/ldb/ldc implied by the shapes.
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c,
+          float beta);
+
+// batch independent products with element strides between consecutive matrices.
+void gemm_batched(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k, const float* a,
+                  int64_t stride_a, const float* b, int64_t stride_b, float* c, int64_t stride_c,
+                  float beta);
+
+// y[m] = alpha * op(A) x + beta * y.
+void gemv(bool ta, int64_t m, int64_t n, float alpha, const float* a, const float* x, float beta, float* y);
+
+// Threads BLAS may use (set by nd::set_num_threads).
+void blas_set_num_threads(int n);
+const char* blas_name();
+
+}  // namespace nd::kernels

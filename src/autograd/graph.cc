@@ -1,0 +1,141 @@
+// The tape: value/gradient bookkeeping and the backward sweep.
+#include "nd/autograd/graph.h"
+
+#include <cstring>
+
+#include "nd/kernels/elementwise.h"
+
+namespace nd {
+
+const Tensor& Var::value() const { return g_->value(id_); }
+bool Var::requires_grad() const { return g_->requires_grad(id_); }
+Tensor Var::grad() const {
+  float* p = g_->grad_or_null(id_);
+  return p ? Tensor(p, shape()) : Tensor();
+}
+float Var::item() const {
+  ND_CHECK(numel() == 1, "item() of a tensor with ", numel(), " elements (shape ", shape().str(), ")");
+  return data()[0];
+}
+
+Graph::Graph(size_t arena_bytes) : arena_(arena_bytes) {
+  vars_.reserve(1024);
+  nodes_.reserve(512);
+}
+
+Var Graph::add_var(const Tensor& t, bool requires_grad, float* grad, bool external) {
+  vars_.push_back({t, grad, requires_grad, external});
+  return Var(this, static_cast<int32_t>(vars_.size() - 1));
+}
+
+Var Graph::input(const Tensor& t, bool requires_grad) {
+  Tensor v = t;
+  if (!t.is_contiguous()) {
+    float* p = arena_.alloc(t.numel());
+    copy_to_contiguous(t, p);
+    v = Tensor(p, t.shape);
+  }
+  return add_var(v, requires_grad && grad_enabled_, nullptr, false);
+}
+
+Var Graph::param(const Tensor& value, const Tensor& grad) {
+  ND_CHECK(value.is_contiguous(), "parameter views must be contiguous, got ", value.shape.str());
+  ND_CHECK(!grad.defined() || grad.shape == value.shape, "parameter gradient shape ", grad.shape.str(),
+           " differs from value shape ", value.shape.str());
+  const bool rg = grad_enabled_ && grad.defined();
+  return add_var(value, rg, rg ? grad.data : nullptr, rg);
+}
+
+Var Graph::full(const Shape& s, float v) {
+  Var x = empty(s, false);
+  kernels::fill(v, x.data(), s.numel());
+  return x;
+}
+
+Var Graph::empty(const Shape& s, bool needs_grad) {
+  float* p = arena_.alloc(s.numel());
+  return add_var(Tensor(p, s), needs_grad && grad_enabled_, nullptr, false);
+}
+
+Var Graph::alias(const Tensor& t, bool needs_grad) {
+  ND_DCHECK(t.is_contiguous());
+  return add_var(t, needs_grad && grad_enabled_, nullptr, false);
+}
+
+bool Graph::should_record(std::initializer_list<Var> ins) const {
+  if (!grad_enabled_) return false;
+  for (const Var& v : ins)
+    if (v.defined() && vars_[v.id()].requires_grad) return true;
+  return false;
+}
+
+bool Graph::should_record(const Var* ins, int n) const {
+  if (!grad_enabled_) return false;
+  for (int k = 0; k < n; ++k)
+    if (ins[k].defined() && vars_[ins[k].id()].requires_grad) return true;
+  return false;
+}
+
+Node& Graph::record(Node::Backward bw, std::initializer_list<Var> outs, std::initializer_list<Var> ins) {
+  return record(bw, outs.begin(), static_cast<int>(outs.size()), ins.begin(), static_cast<int>(ins.size()));
+}
+
+Node& Graph::record(Node::Backward bw, const Var* outs, int n_out, const Var* ins, int n_in) {
+  ND_DCHECK(n_out <= 3 && n_in <= 8);
+  nodes_.emplace_back();
+  Node& n = nodes_.back();
+  n.backward = bw;
+  n.n_out = static_cast<int8_t>(n_out);
+  n.n_in = static_cast<int8_t>(n_in);
+  for (int k = 0; k < n_out; ++k) {
+    n.out[k] = outs[k].id();
+    vars_[outs[k].id()].requires_grad = true;
+  }
+  for (int k = 0; k < n_in; ++k) n.in[k] = ins[k].defined() ? ins[k].id() : -1;
+  return n;
+}
+
+float* Graph::grad_accum(int32_t id) {
+  VarRec& r = vars_[id];
+  if (!r.grad) r.grad = arena_.alloc_zeroed(r.value.numel());
+  return r.grad;
+}
+
+float* Graph::grad_write(int32_t id, bool* overwrite) {
+  VarRec& r = vars_[id];
+  if (!r.grad) {
+    r.grad = arena_.alloc(r.value.numel());
+    *overwrite = true;
+  } else {
+    *overwrite = false;
+  }
+  return r.grad;
+}
+
+void Graph::backward(Var loss) {
+  ND_CHECK(loss.numel() == 1, "backward() needs a one-element loss, got shape ", loss.shape().str(),
+           "; pass a seed for non-scalar outputs");
+  const float one = 1.0f;
+  backward(loss, &one);
+}
+
+void Graph::backward(Var out, const float* seed) {
+  ND_CHECK(grad_enabled_, "backward() inside a no-grad scope");
+  ND_CHECK(vars_[out.id()].requires_grad, "backward() from a value that does not require grad");
+  float* g = grad_accum(out.id());
+  kernels::axpy(1.0f, seed, g, out.numel());
+  for (size_t k = nodes_.size(); k-- > 0;) {
+    const Node& n = nodes_[k];
+    bool any = false;
+    for (int o = 0; o < n.n_out; ++o) any |= vars_[n.out[o]].grad != nullptr;
+    if (any) n.backward(*this, n);
+  }
+}
+
+void Graph::reset() {
+  vars_.clear();
+  nodes_.clear();
+  arena_.reset();
+}
+
+}  // namespace nd

@@ -1,0 +1,87 @@
+// Arena: chunked bump allocator with block merging on reset (see nd/core/arena.h).
+#include "nd/core/arena.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "nd/core/error.h"
+
+namespace nd {
+
+namespace {
+constexpr size_t kAlign = 64;
+size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+}  // namespace
+
+Arena::Arena(size_t initial_bytes) {
+  blocks_.reserve(32);
+  add_block(std::max<size_t>(initial_bytes, 4096));
+}
+
+Arena::~Arena() {
+  for (auto& b : blocks_) std::free(b.p);
+}
+
+void Arena::add_block(size_t min_bytes) {
+  size_t sz = round_up(min_bytes);
+  auto* p = static_cast<std::byte*>(std::aligned_alloc(kAlign, sz));
+  ND_CHECK(p != nullptr, "out of memory: arena block of ", sz, " bytes");
+  blocks_.push_back({p, sz, 0});
+  current_ = blocks_.size() - 1;
+}
+
+void* Arena::alloc_bytes(size_t bytes) {
+  bytes = round_up(std::max<size_t>(bytes, 1));
+  Block* b = &blocks_[current_];
+  if (b->used + bytes > b->size) {
+    // Next block that fits, else a new one at least twice the last.
+    while (current_ + 1 < blocks_.size()) {
+      b = &blocks_[++current_];
+      if (b->used + bytes <= b->size) break;
+    }
+    if (b->used + bytes > b->size) {
+      add_block(std::max(bytes, blocks_.back().size * 2));
+      b = &blocks_[current_];
+    }
+  }
+  void* p = b->p + b->used;
+  b->used += bytes;
+  peak_ = std::max(peak_, used());
+  return p;
+}
+
+float* Arena::alloc_zeroed(int64_t n) {
+  float* p = alloc(n);
+  std::memset(p, 0, sizeof(float) * static_cast<size_t>(n));
+  return p;
+}
+
+void Arena::reset() {
+  if (blocks_.size() > 1) {
+    // Merge into one block large enough for everything the last steps needed.
+    size_t total = 0;
+    for (auto& b : blocks_) {
+      total += b.size;
+      std::free(b.p);
+    }
+    blocks_.clear();
+    add_block(std::max(total, peak_));
+  }
+  for (auto& b : blocks_) b.used = 0;
+  current_ = 0;
+}
+
+size_t Arena::used() const {
+  size_t u = 0;
+  for (auto& b : blocks_) u += b.used;
+  return u;
+}
+
+size_t Arena::capacity() const {
+  size_t c = 0;
+  for (auto& b : blocks_) c += b.size;
+  return c;
+}
+
+}  // namespace nd

@@ -1,0 +1,290 @@
+// Loss construction (names, quantiles, output names) and the fused weighted-mean loss op.
+#include "nd/losses/losses.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <sstream>
+
+#include "nd/kernels/loss_kernels.h"
+#include "ops/op_util.h"
+
+namespace nd::losses {
+
+namespace {
+
+std::string fmt_level(double v) {
+  // NeuralForecast writes levels as Python prints them: 80 -> "80", 80.5 -> "80.5",
+  // np.round(100 - 200 q, 2) floats -> "80.0".
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+std::string fmt_float(double v) {
+  std::ostringstream os;
+  os << v;
+  std::string s = os.str();
+  if (s.find('.') == std::string::npos && s.find('e') == std::string::npos) s += ".0";
+  return s;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+Loss Loss::MAE(std::vector<float> hw) {
+  Loss l(Kind::MAE);
+  l.horizon_weight_ = std::move(hw);
+  return l;
+}
+Loss Loss::MSE(std::vector<float> hw) {
+  Loss l(Kind::MSE);
+  l.horizon_weight_ = std::move(hw);
+  return l;
+}
+Loss Loss::RMSE(std::vector<float> hw) {
+  Loss l(Kind::RMSE);
+  l.horizon_weight_ = std::move(hw);
+  return l;
+}
+Loss Loss::MAPE(std::vector<float> hw) {
+  Loss l(Kind::MAPE);
+  l.horizon_weight_ = std::move(hw);
+  return l;
+}
+Loss Loss::SMAPE(std::vector<float> hw) {
+  Loss l(Kind::SMAPE);
+  l.horizon_weight_ = std::move(hw);
+  return l;
+}
+Loss Loss::MASE(int seasonality, std::vector<float> hw) {
+  ND_CHECK(seasonality >= 1, "MASE: seasonality must be >= 1, got ", seasonality);
+  Loss l(Kind::MASE);
+  l.seasonality_ = seasonality;
+  l.horizon_weight_ = std::move(hw);
+  return l;
+}
+Loss Loss::Huber(float delta, std::vector<float> hw) {
+  ND_CHECK(delta > 0.0f, "HuberLoss: delta must be positive, got ", delta);
+  Loss l(Kind::Huber);
+  l.delta_ = delta;
+  l.horizon_weight_ = std::move(hw);
+  return l;
+}
+Loss Loss::Quantile(float q, std::vector<float> hw) {
+  ND_CHECK(q > 0.0f && q < 1.0f, "QuantileLoss: q must be in (0, 1), got ", q);
+  Loss l(Kind::Quantile);
+  l.q_ = q;
+  l.output_names_ = {"_ql" + fmt_float(q)};
+  l.horizon_weight_ = std::move(hw);
+  return l;
+}
+
+Loss Loss::MQ(std::vector<float> level, std::vector<float> quantiles, std::vector<float> hw) {
+  Loss l(Kind::MQ);
+  l.horizon_weight_ = std::move(hw);
+  l.output_names_.clear();
+  if (!quantiles.empty()) {
+    std::vector<float> uq;
+    for (float q : quantiles) {
+      ND_CHECK(q > 0.0f && q < 1.0f, "MQLoss: quantiles must be in (0, 1), got ", q);
+      if (std::find(uq.begin(), uq.end(), q) == uq.end()) uq.push_back(q);
+    }
+    for (float q : uq) {
+      l.quantiles_.push_back(q);
+      if (q < 0.5f)
+        l.output_names_.push_back("-lo-" + fmt_float(std::round((100.0 - 200.0 * q) * 100.0) / 100.0));
+      else if (q > 0.5f)
+        l.output_names_.push_back("-hi-" + fmt_float(std::round((100.0 - 200.0 * (1.0 - q)) * 100.0) / 100.0));
+      else
+        l.output_names_.push_back("-median");
+    }
+    return l;
+  }
+  ND_CHECK(!level.empty(), "MQLoss: level and quantiles are both empty");
+  std::vector<float> ul;
+  for (float v : level) {
+    ND_CHECK(v > 0.0f && v < 100.0f, "MQLoss: levels must be in (0, 100), got ", v);
+    if (std::find(ul.begin(), ul.end(), v) == ul.end()) ul.push_back(v);
+  }
+  std::vector<std::pair<float, std::string>> qs;
+  for (float v : ul) {
+    qs.push_back({(50.0f - v / 2.0f) / 100.0f, "-lo-" + fmt_level(v)});
+    qs.push_back({(50.0f + v / 2.0f) / 100.0f, "-hi-" + fmt_level(v)});
+  }
+  std::stable_sort(qs.begin(), qs.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  l.quantiles_.push_back(0.5f);
+  l.output_names_.push_back("-median");
+  for (auto& [q, n] : qs) {
+    l.quantiles_.push_back(q);
+    l.output_names_.push_back(n);
+  }
+  return l;
+}
+
+Loss Loss::by_name(const std::string& name) {
+  const std::string n = lower(name);
+  if (n == "mae") return MAE();
+  if (n == "mse") return MSE();
+  if (n == "rmse") return RMSE();
+  if (n == "mape") return MAPE();
+  if (n == "smape") return SMAPE();
+  if (n == "huberloss" || n == "huber") return Huber();
+  if (n == "mqloss" || n == "mq") return MQ();
+  if (n == "quantileloss" || n == "quantile") return Quantile(0.5f);
+  ND_THROW("unknown loss '", name,
+           "'; expected one of MAE, MSE, RMSE, MAPE, SMAPE, MASE, HuberLoss, QuantileLoss, MQLoss");
+}
+
+const char* Loss::name() const {
+  switch (kind_) {
+    case Kind::MAE: return "MAE";
+    case Kind::MSE: return "MSE";
+    case Kind::RMSE: return "RMSE";
+    case Kind::MAPE: return "MAPE";
+    case Kind::SMAPE: return "SMAPE";
+    case Kind::MASE: return "MASE";
+    case Kind::Huber: return "HuberLoss";
+    case Kind::Quantile: return "QuantileLoss";
+    case Kind::MQ: return "MQLoss";
+  }
+  return "?";
+}
+
+// ---- the op ------------------------------------------------------------------------------------
+namespace {
+
+kernels::PointLoss point_kind(Kind k) {
+  switch (k) {
+    case Kind::MSE:
+    case Kind::RMSE: return kernels::PointLoss::mse;
+    case Kind::MAPE: return kernels::PointLoss::mape;
+    case Kind::SMAPE: return kernels::PointLoss::smape;
+    case Kind::Huber: return kernels::PointLoss::huber;
+    default: return kernels::PointLoss::mae;
+  }
+}
+
+// Node: in[0] = y_hat; saved[0] = y [n], saved[1] = w [n]; f: [0] scale (d loss / d sum),
+// [1] delta, [2] q (Quantile); i: [0] kind, [1] n, [2] nq; ctx: quantiles (MQ).
+void loss_backward(Graph& g, const Node& n) {
+  const float gl = g.grad_or_null(n.out[0])[0];
+  const auto kind = static_cast<Kind>(n.i[0]);
+  const int64_t cnt = n.i[1], nq = n.i[2];
+  const float* y = n.saved[0].data;
+  const float* w = n.saved[1].data;
+  const float* yhat = g.value(n.in[0]).data;
+  float* gy = g.grad_accum(n.in[0]);
+  const float s = gl * n.f[0];
+  if (s == 0.0f) return;
+  if (kind == Kind::MQ)
+    kernels::quantile_loss_grad(y, yhat, w, static_cast<const float*>(n.ctx), cnt, nq, s, gy);
+  else if (kind == Kind::Quantile)
+    kernels::quantile_loss_grad(y, yhat, w, &n.f[2], cnt, 1, s, gy);
+  else
+    kernels::point_loss_grad(point_kind(kind), y, yhat, w, cnt, n.f[1], s, gy);
+}
+
+}  // namespace
+
+Var Loss::operator()(Var y_hat, const Tensor& y, const Tensor& mask, const Tensor& y_insample) const {
+  Graph& g = y_hat.graph();
+  ND_CHECK(y.defined() && y.rank() >= 1, name(), ": target y is empty");
+  ND_CHECK(y.is_contiguous(), name(), ": target y must be contiguous");
+  const int64_t cnt = y.numel();
+  const int64_t nq = kind_ == Kind::MQ ? static_cast<int64_t>(quantiles_.size()) : 1;
+  ND_CHECK(y_hat.numel() == cnt * nq, name(), ": prediction shape ", y_hat.shape().str(), " does not match target ",
+           y.shape.str(), nq > 1 ? " times " : "", nq > 1 ? std::to_string(nq) + " quantiles" : std::string());
+  if (mask.defined())
+    ND_CHECK(mask.shape == y.shape && mask.is_contiguous(), name(), ": mask shape ", mask.shape.str(),
+             " differs from target shape ", y.shape.str());
+  const int64_t H = y.rank() >= 2 ? y.shape[1] : y.shape[0];
+  const int64_t inner = y.rank() >= 2 ? cnt / (y.shape[0] * H) : 1;
+  if (!horizon_weight_.empty())
+    ND_CHECK(static_cast<int64_t>(horizon_weight_.size()) == H, name(), ": horizon_weight has ",
+             horizon_weight_.size(), " entries but the horizon is ", H);
+
+  // Combined weights, with a finiteness check at weighted entries.
+  Arena& ar = g.arena();
+  float* w = ar.alloc(cnt);
+  float* ys = ar.alloc(cnt);
+  const float* yh = y_hat.data();
+  double wsum = 0.0;
+  for (int64_t k = 0; k < cnt; ++k) {
+    float wk = mask.defined() ? mask.data[k] : 1.0f;
+    ND_CHECK(std::isfinite(wk), name(), ": non-finite mask value ", wk, " at flat index ", k);
+    if (!horizon_weight_.empty()) wk *= horizon_weight_[(k / inner) % H];
+    w[k] = wk;
+    ys[k] = y.data[k];
+    if (wk != 0.0f) {
+      ND_CHECK(std::isfinite(y.data[k]), name(), ": non-finite target ", y.data[k], " at flat index ", k,
+               " (shape ", y.shape.str(), ") where the mask is set");
+      for (int64_t j = 0; j < nq; ++j)
+        ND_CHECK(std::isfinite(yh[k * nq + j]), name(), ": non-finite prediction ", yh[k * nq + j],
+                 " at flat index ", k * nq + j, " (shape ", y_hat.shape().str(), ")");
+    } else {
+      ys[k] = 0.0f;  // ignored entry: keep NaN out of the kernels (weight 0 still multiplies)
+    }
+    wsum += wk;
+  }
+  if (kind_ == Kind::MASE) {
+    ND_CHECK(y_insample.defined() && y_insample.rank() == 2 && y_insample.shape[0] == y.shape[0], name(),
+             ": needs y_insample [batch, input_size] matching the batch of y ", y.shape.str());
+    const int64_t B = y.shape[0], L = y_insample.shape[1], per = cnt / B;
+    ND_CHECK(L > seasonality_, name(), ": y_insample length ", L, " must exceed the seasonality ", seasonality_);
+    for (int64_t b = 0; b < B; ++b) {
+      double acc = 0.0;
+      const float* r = y_insample.data + b * L;
+      for (int64_t t = seasonality_; t < L; ++t) acc += std::fabs(r[t] - r[t - seasonality_]);
+      const double scale = acc / static_cast<double>(L - seasonality_);
+      for (int64_t k = b * per; k < (b + 1) * per; ++k) w[k] = scale == 0.0 ? 0.0f : static_cast<float>(w[k] / scale);
+    }
+  }
+  const double denom = (kind_ == Kind::MQ ? static_cast<double>(nq) : 1.0) * wsum;
+  double total;
+  if (kind_ == Kind::MQ)
+    total = kernels::quantile_loss_sum(ys, yh, w, quantiles_.data(), cnt, nq) / static_cast<double>(nq);
+  else if (kind_ == Kind::Quantile)
+    total = kernels::quantile_loss_sum(ys, yh, w, &q_, cnt, 1);
+  else
+    total = kernels::point_loss_sum(point_kind(kind_), ys, yh, w, cnt, delta_);
+  double value = denom == 0.0 ? 0.0 : total / denom;
+  double dscale = denom == 0.0 ? 0.0 : 1.0 / denom;  // d value / d total
+  if (kind_ == Kind::MQ) dscale /= static_cast<double>(nq);
+  if (kind_ == Kind::SMAPE) {
+    value *= 2.0;
+    dscale *= 2.0;
+  }
+  if (kind_ == Kind::RMSE) {
+    const double r = std::sqrt(value);
+    dscale = r > 0.0 ? dscale * 0.5 / r : 0.0;
+    value = r;
+  }
+  Var out = ops::detail::make_out(g, Shape{}, {y_hat});
+  out.data()[0] = static_cast<float>(value);
+  if (g.should_record({y_hat})) {
+    Node& n = g.record(&loss_backward, {out}, {y_hat});
+    n.saved[0] = Tensor(ys, y.shape);
+    n.saved[1] = Tensor(w, y.shape);
+    n.f[0] = static_cast<float>(dscale);
+    n.f[1] = delta_;
+    n.f[2] = q_;
+    n.i[0] = static_cast<int64_t>(kind_);
+    n.i[1] = cnt;
+    n.i[2] = nq;
+    if (nq > 1 || kind_ == Kind::MQ) {  // the Loss object may not outlive the graph: copy
+      float* qc = ar.alloc(nq);
+      std::memcpy(qc, quantiles_.data(), sizeof(float) * nq);
+      n.ctx = qc;
+    }
+  }
+  return out;
+}
+
+}  // namespace nd::losses

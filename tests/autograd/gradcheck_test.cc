@@ -1,0 +1,199 @@
+// Every differentiable op and loss: one row each in the gradient-check table.
+#include <gtest/gtest.h>
+
+#include "gradcheck.h"
+#include "nd/nd.h"
+
+namespace nd::testing {
+namespace {
+
+using namespace nd::ops;
+using V = std::vector<Var>;
+using kernels::Act;
+
+#define GRAD_CASE(name, shapes, body, ...) \
+  GradCase { name, shapes, [](V& x) -> V body, __VA_ARGS__ }
+
+Tensor make_const(std::vector<float>& store, const Shape& s, uint64_t seed, Init init = Init::uniform) {
+  store.resize(s.numel());
+  fill_inputs(store, init, seed);
+  return Tensor(store.data(), s);
+}
+
+// Fixed (non-differentiated) data for loss cases.
+struct LossData {
+  std::vector<float> y, mask, ins;
+  LossData() {
+    y.resize(24);
+    fill_inputs(y, Init::away_from_zero, 101);
+    mask.assign(24, 1.0f);
+    mask[3] = 0.0f;
+    mask[17] = 0.0f;
+    ins.resize(4 * 10);
+    fill_inputs(ins, Init::uniform, 103);
+  }
+};
+LossData& loss_data() {
+  static LossData d;
+  return d;
+}
+
+Var run_loss(const losses::Loss& l, Var yhat) {
+  auto& d = loss_data();
+  return l(yhat, Tensor(d.y.data(), Shape{4, 6}), Tensor(d.mask.data(), Shape{4, 6}),
+           Tensor(d.ins.data(), Shape{4, 10}));
+}
+
+std::vector<GradCase> cases() {
+  std::vector<GradCase> c = {
+      // elementwise, with broadcasting
+      GRAD_CASE("add_same", (std::vector<Shape>{{3, 4}, {3, 4}}), { return {add(x[0], x[1])}; }),
+      GRAD_CASE("add_row_bcast", (std::vector<Shape>{{3, 4}, {4}}), { return {add(x[0], x[1])}; }),
+      GRAD_CASE("sub_col_bcast", (std::vector<Shape>{{3, 4}, {3, 1}}), { return {sub(x[0], x[1])}; }),
+      GRAD_CASE("mul_mid_bcast", (std::vector<Shape>{{2, 3, 4}, {2, 1, 4}}), { return {mul(x[0], x[1])}; }),
+      GRAD_CASE("mul_both_bcast", (std::vector<Shape>{{2, 1, 4}, {3, 1}}), { return {mul(x[0], x[1])}; }),
+      GRAD_CASE("div_bcast", (std::vector<Shape>{{2, 3}, {3}}), { return {div(x[0], x[1])}; }, Init::positive),
+      GRAD_CASE("div_scalar_tensor", (std::vector<Shape>{{1}, {2, 3}}), { return {div(x[0], x[1])}; },
+                Init::positive),
+      GRAD_CASE("add_scalar", (std::vector<Shape>{{5}}), { return {add(x[0], 0.5f)}; }),
+      GRAD_CASE("mul_scalar", (std::vector<Shape>{{5}}), { return {mul(x[0], -1.5f)}; }),
+      GRAD_CASE("neg", (std::vector<Shape>{{5}}), { return {neg(x[0])}; }),
+      GRAD_CASE("exp", (std::vector<Shape>{{6}}), { return {exp(x[0])}; }),
+      GRAD_CASE("log", (std::vector<Shape>{{6}}), { return {log(x[0])}; }, Init::positive),
+      GRAD_CASE("abs", (std::vector<Shape>{{6}}), { return {abs(x[0])}; }, Init::away_from_zero),
+      GRAD_CASE("square", (std::vector<Shape>{{6}}), { return {square(x[0])}; }),
+      GRAD_CASE("sqrt", (std::vector<Shape>{{6}}), { return {sqrt(x[0])}; }, Init::positive),
+      // matrix products
+      GRAD_CASE("matmul_2d", (std::vector<Shape>{{3, 5}, {5, 4}}), { return {matmul(x[0], x[1])}; }),
+      GRAD_CASE("matmul_3d_shared", (std::vector<Shape>{{2, 3, 5}, {5, 4}}), { return {matmul(x[0], x[1])}; }),
+      GRAD_CASE("bmm", (std::vector<Shape>{{2, 3, 5}, {2, 5, 4}}), { return {bmm(x[0], x[1])}; }),
+      GRAD_CASE("bmm_ta", (std::vector<Shape>{{2, 5, 3}, {2, 5, 4}}), { return {bmm(x[0], x[1], true, false)}; }),
+      GRAD_CASE("bmm_tb", (std::vector<Shape>{{2, 3, 5}, {2, 4, 5}}), { return {bmm(x[0], x[1], false, true)}; }),
+      GRAD_CASE("bmm_ta_tb", (std::vector<Shape>{{2, 5, 3}, {2, 4, 5}}), { return {bmm(x[0], x[1], true, true)}; }),
+      GRAD_CASE("linear_bias", (std::vector<Shape>{{2, 3, 5}, {4, 5}, {4}}), { return {linear(x[0], x[1], x[2])}; }),
+      GRAD_CASE("linear_nobias", (std::vector<Shape>{{3, 5}, {4, 5}}), { return {linear(x[0], x[1])}; }),
+      // reductions
+      GRAD_CASE("sum_axis1", (std::vector<Shape>{{2, 3, 4}}), { return {sum(x[0], {1})}; }),
+      GRAD_CASE("sum_axes_keepdim", (std::vector<Shape>{{2, 3, 4}}), { return {sum(x[0], {0, 2}, true)}; }),
+      GRAD_CASE("mean_last", (std::vector<Shape>{{2, 3, 4}}), { return {mean(x[0], {-1})}; }),
+      GRAD_CASE("max_axis", (std::vector<Shape>{{3, 4, 2}}), { return {max(x[0], 1)}; }, Init::distinct),
+      GRAD_CASE("min_axis_keepdim", (std::vector<Shape>{{3, 4}}), { return {min(x[0], 0, true)}; }, Init::distinct),
+      GRAD_CASE("sum_all", (std::vector<Shape>{{3, 4}}), { return {sum_all(x[0])}; }),
+      GRAD_CASE("mean_all", (std::vector<Shape>{{3, 4}}), { return {mean_all(x[0])}; }),
+      // shape ops
+      GRAD_CASE("reshape", (std::vector<Shape>{{2, 6}}), { return {mul(reshape(x[0], {3, 4}), 2.0f)}; }),
+      GRAD_CASE("permute", (std::vector<Shape>{{2, 3, 4}}), { return {permute(x[0], {2, 0, 1})}; }),
+      GRAD_CASE("transpose", (std::vector<Shape>{{2, 3, 4}}), { return {transpose(x[0], 0, 2)}; }),
+      GRAD_CASE("slice", (std::vector<Shape>{{3, 7}}), { return {slice(x[0], 1, 2, 6)}; }),
+      GRAD_CASE("select", (std::vector<Shape>{{3, 4, 2}}), { return {select(x[0], 1, 2)}; }),
+      GRAD_CASE("concat", (std::vector<Shape>{{2, 3}, {2, 2}}), { return {concat({x[0], x[1]}, 1)}; }),
+      GRAD_CASE("stack", (std::vector<Shape>{{2, 3}, {2, 3}}), { return {stack({x[0], x[1]}, 1)}; }),
+      GRAD_CASE("pad", (std::vector<Shape>{{2, 3, 4}}), { return {pad(x[0], 1, 2, 1, 0.5f)}; }),
+      GRAD_CASE("gather", (std::vector<Shape>{{3, 5}}), { return {gather(x[0], 1, {4, 0, 4, 2})}; }),
+      GRAD_CASE("repeat_interleave", (std::vector<Shape>{{2, 3}}), { return {repeat_interleave(x[0], 1, 2)}; }),
+      GRAD_CASE("unsqueeze_squeeze", (std::vector<Shape>{{2, 3}}),
+                { return {squeeze(mul(unsqueeze(x[0], 1), 3.0f), 1)}; }),
+      // activations
+      GRAD_CASE("relu", (std::vector<Shape>{{4, 5}}), { return {relu(x[0])}; }, Init::away_from_zero),
+      GRAD_CASE("leaky_relu", (std::vector<Shape>{{4, 5}}), { return {leaky_relu(x[0], 0.1f)}; },
+                Init::away_from_zero),
+      GRAD_CASE("elu", (std::vector<Shape>{{4, 5}}), { return {elu(x[0], 1.0f)}; }, Init::away_from_zero),
+      GRAD_CASE("selu", (std::vector<Shape>{{4, 5}}), { return {activation(x[0], Act::selu)}; },
+                Init::away_from_zero),
+      GRAD_CASE("gelu", (std::vector<Shape>{{4, 5}}), { return {gelu(x[0])}; }),
+      GRAD_CASE("silu", (std::vector<Shape>{{4, 5}}), { return {silu(x[0])}; }),
+      GRAD_CASE("tanh", (std::vector<Shape>{{4, 5}}), { return {tanh(x[0])}; }),
+      GRAD_CASE("sigmoid", (std::vector<Shape>{{4, 5}}), { return {sigmoid(x[0])}; }),
+      GRAD_CASE("softplus", (std::vector<Shape>{{4, 5}}), { return {activation(x[0], Act::softplus)}; }),
+      GRAD_CASE("softsign", (std::vector<Shape>{{4, 5}}), { return {activation(x[0], Act::softsign)}; }),
+      GRAD_CASE("identity", (std::vector<Shape>{{4, 5}}), { return {activation(x[0], Act::identity)}; }),
+      GRAD_CASE("prelu", (std::vector<Shape>{{4, 5}, {1}}), { return {prelu(x[0], x[1])}; }, Init::away_from_zero),
+      GRAD_CASE("softmax_last", (std::vector<Shape>{{3, 7}}), { return {softmax(x[0])}; }),
+      GRAD_CASE("softmax_mid", (std::vector<Shape>{{2, 5, 3}}), { return {softmax(x[0], 1)}; }),
+      GRAD_CASE("log_softmax", (std::vector<Shape>{{3, 7}}), { return {log_softmax(x[0])}; }),
+      GRAD_CASE("layer_norm_affine", (std::vector<Shape>{{3, 8}, {8}, {8}}),
+                { return {layer_norm(x[0], x[1], x[2], 1e-5f)}; }),
+      GRAD_CASE("layer_norm_plain", (std::vector<Shape>{{2, 3, 6}}), { return {layer_norm(x[0], Var(), Var())}; }),
+      GRAD_CASE("dropout", (std::vector<Shape>{{4, 6}}), {
+        Rng r(3);  // same mask for every evaluation
+        return {dropout(x[0], 0.3f, r)};
+      }),
+      // convolution, pooling, interpolation, embedding
+      GRAD_CASE("conv1d", (std::vector<Shape>{{2, 3, 9}, {4, 3, 3}, {4}}),
+                { return {conv1d(x[0], x[1], x[2], {})}; }),
+      GRAD_CASE("conv1d_stride_pad", (std::vector<Shape>{{2, 3, 9}, {4, 3, 3}, {4}}),
+                { return {conv1d(x[0], x[1], x[2], {2, 1, 1, 1})}; }),
+      GRAD_CASE("conv1d_causal_dilated", (std::vector<Shape>{{2, 2, 10}, {3, 2, 2}}),
+                { return {conv1d(x[0], x[1], Var(), {1, 4, 4, 0})}; }),
+      GRAD_CASE("max_pool1d", (std::vector<Shape>{{2, 3, 9}}), { return {max_pool1d(x[0], 2, 2)}; },
+                Init::distinct),
+      GRAD_CASE("max_pool1d_ceil_pad", (std::vector<Shape>{{2, 2, 7}}), { return {max_pool1d(x[0], 3, 2, 1, true)}; },
+                Init::distinct),
+      GRAD_CASE("avg_pool1d", (std::vector<Shape>{{2, 3, 9}}), { return {avg_pool1d(x[0], 3, 2, 1, true, true)}; }),
+      GRAD_CASE("avg_pool1d_exclude_pad", (std::vector<Shape>{{2, 3, 8}}),
+                { return {avg_pool1d(x[0], 4, 3, 2, false, false)}; }),
+      GRAD_CASE("interp_up", (std::vector<Shape>{{2, 3, 4}}), { return {interpolate_linear(x[0], 11)}; }),
+      GRAD_CASE("interp_down_align", (std::vector<Shape>{{2, 9}}), { return {interpolate_linear(x[0], 4, true)}; }),
+      GRAD_CASE("embedding", (std::vector<Shape>{{5, 3}}), {
+        const int64_t ids[4] = {4, 1, 1, 0};
+        return {embedding(x[0], ids, 4)};
+      }),
+      // recurrent layers (fused cells): all outputs, initial states included
+      GRAD_CASE("rnn_tanh", (std::vector<Shape>{{2, 4, 3}, {2, 5}, {5, 3}, {5, 5}, {5}, {5}}), {
+        auto o = rnn_layer(x[0], x[1], x[2], x[3], x[4], x[5]);
+        return {o.y, o.h_n};
+      }),
+      GRAD_CASE("rnn_relu", (std::vector<Shape>{{2, 4, 3}, {2, 5}, {5, 3}, {5, 5}, {5}, {5}}), {
+        auto o = rnn_layer(x[0], x[1], x[2], x[3], x[4], x[5], true);
+        return {o.y};
+      }, Init::away_from_zero),
+      GRAD_CASE("lstm", (std::vector<Shape>{{2, 4, 3}, {2, 5}, {2, 5}, {20, 3}, {20, 5}, {20}, {20}}), {
+        auto o = lstm_layer(x[0], x[1], x[2], x[3], x[4], x[5], x[6]);
+        return {o.y, o.h_n, o.c_n};
+      }),
+      GRAD_CASE("lstm_single_series", (std::vector<Shape>{{1, 6, 2}, {16, 2}, {16, 4}, {16}}), {
+        auto o = lstm_layer(x[0], Var(), Var(), x[1], x[2], x[3], Var());
+        return {o.h_n};
+      }),
+      GRAD_CASE("gru", (std::vector<Shape>{{2, 4, 3}, {2, 5}, {15, 3}, {15, 5}, {15}, {15}}), {
+        auto o = gru_layer(x[0], x[1], x[2], x[3], x[4], x[5]);
+        return {o.y, o.h_n};
+      }),
+      GRAD_CASE("gru_nobias", (std::vector<Shape>{{3, 3, 2}, {12, 2}, {12, 4}}), {
+        auto o = gru_layer(x[0], Var(), x[1], x[2], Var(), Var());
+        return {o.y};
+      }),
+      // losses (mask with zeros; MASE uses y_insample)
+      GRAD_CASE("loss_mae", (std::vector<Shape>{{4, 6}}), { return {run_loss(losses::Loss::MAE(), x[0])}; }),
+      GRAD_CASE("loss_mse", (std::vector<Shape>{{4, 6}}), { return {run_loss(losses::Loss::MSE(), x[0])}; }),
+      GRAD_CASE("loss_rmse", (std::vector<Shape>{{4, 6}}), { return {run_loss(losses::Loss::RMSE(), x[0])}; }),
+      GRAD_CASE("loss_mape", (std::vector<Shape>{{4, 6}}), { return {run_loss(losses::Loss::MAPE(), x[0])}; }),
+      GRAD_CASE("loss_smape", (std::vector<Shape>{{4, 6}}), { return {run_loss(losses::Loss::SMAPE(), x[0])}; }),
+      GRAD_CASE("loss_mase", (std::vector<Shape>{{4, 6}}), { return {run_loss(losses::Loss::MASE(2), x[0])}; }),
+      GRAD_CASE("loss_huber", (std::vector<Shape>{{4, 6}}), { return {run_loss(losses::Loss::Huber(0.3f), x[0])}; }),
+      GRAD_CASE("loss_quantile", (std::vector<Shape>{{4, 6}}),
+                { return {run_loss(losses::Loss::Quantile(0.3f), x[0])}; }),
+      GRAD_CASE("loss_mq", (std::vector<Shape>{{4, 6, 5}}), { return {run_loss(losses::Loss::MQ(), x[0])}; }),
+      GRAD_CASE("loss_mae_horizon_weight", (std::vector<Shape>{{4, 6}}),
+                { return {run_loss(losses::Loss::MAE({1, 2, 3, 1, 0.5f, 0}), x[0])}; }),
+      GRAD_CASE("loss_mq_horizon_weight", (std::vector<Shape>{{4, 6, 3}}), {
+        return {run_loss(losses::Loss::MQ({}, {0.1f, 0.5f, 0.9f}, {1, 1, 2, 2, 3, 3}), x[0])};
+      }),
+  };
+  return c;
+}
+
+class GradCheck : public ::testing::TestWithParam<GradCase> {};
+
+TEST_P(GradCheck, MatchesFiniteDifferences) {
+  const GradCase& c = GetParam();
+  GradReport r = gradcheck(c);
+  EXPECT_GT(r.checked, 0);
+  EXPECT_LE(r.worst_ratio, 1.0) << c.name << ": " << r.where << " (abs err " << r.max_abs_err << ")";
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, GradCheck, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<GradCase>& i) { return i.param.name; });
+
+}  // namespace
+}  // namespace nd::testing

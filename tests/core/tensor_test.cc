@@ -1,0 +1,126 @@
+// Shape / Tensor views, Arena reuse, Rng determinism, half-precision storage.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "nd/core/arena.h"
+#include "nd/core/parallel.h"
+#include "nd/core/rng.h"
+#include "nd/core/tensor.h"
+
+namespace nd {
+namespace {
+
+TEST(Tensor, ViewsShareStorageAndCopyInLogicalOrder) {
+  std::vector<float> v(24);
+  for (int k = 0; k < 24; ++k) v[k] = static_cast<float>(k);
+  Tensor t(v.data(), Shape{2, 3, 4});
+  EXPECT_TRUE(t.is_contiguous());
+  EXPECT_EQ(t.at({1, 2, 3}), 23.0f);
+  Tensor p = t.permute({2, 0, 1});
+  EXPECT_EQ(p.shape, (Shape{4, 2, 3}));
+  EXPECT_FALSE(p.is_contiguous());
+  EXPECT_EQ(p.at({3, 1, 2}), t.at({1, 2, 3}));
+  std::vector<float> pv = p.to_vector();
+  EXPECT_EQ(pv[0], 0.0f);
+  EXPECT_EQ(pv[1], 4.0f);  // p[0, 0, 1] = t[0, 1, 0]
+  Tensor s = t.slice(2, 1, 3);
+  EXPECT_EQ(s.shape, (Shape{2, 3, 2}));
+  EXPECT_EQ(s.at({0, 0, 0}), 1.0f);
+  Tensor sel = t.select(1, 2);
+  EXPECT_EQ(sel.shape, (Shape{2, 4}));
+  EXPECT_EQ(sel.at({1, 0}), 20.0f);
+  EXPECT_EQ(t.transpose(0, 2).shape, (Shape{4, 3, 2}));
+  s.at({1, 2, 1}) = -1.0f;
+  EXPECT_EQ(v[1 * 12 + 2 * 4 + 2], -1.0f);
+}
+
+TEST(Tensor, BadViewsThrowWithShapes) {
+  std::vector<float> v(6);
+  Tensor t(v.data(), Shape{2, 3});
+  try {
+    t.reshape(Shape{4, 2});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("[2, 3]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("[4, 2]"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(t.slice(1, 2, 4), Error);
+  EXPECT_THROW(t.permute({0, 0}), Error);
+  EXPECT_THROW(t.transpose(0, 1).reshape(Shape{6}), Error);
+  EXPECT_THROW(t.at({2, 0}), Error);
+  EXPECT_THROW(Shape({1, 2, 3, 4, 5, 6, 7}), Error);
+}
+
+TEST(Arena, ReusesMemoryAfterReset) {
+  Arena a(4096);
+  float* p1 = a.alloc(100);
+  for (int k = 0; k < 5; ++k) a.alloc(2000);  // spills into new blocks
+  EXPECT_GT(a.capacity(), 4096u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(p1) % 64, 0u);
+  a.reset();  // merges blocks: the same workload now fits in one
+  const size_t cap = a.capacity();
+  float* q1 = a.alloc(100);
+  for (int k = 0; k < 5; ++k) a.alloc(2000);
+  EXPECT_EQ(a.capacity(), cap);
+  a.reset();
+  EXPECT_EQ(a.alloc(100), q1);
+}
+
+TEST(Rng, DeterministicAndWellDistributed) {
+  Rng a(123), b(123), c(124);
+  double s = 0.0, s2 = 0.0;
+  bool differs = false;
+  for (int k = 0; k < 20000; ++k) {
+    const float x = a.normal();
+    EXPECT_EQ(x, b.normal());
+    differs |= x != c.normal();
+    s += x;
+    s2 += static_cast<double>(x) * x;
+  }
+  EXPECT_TRUE(differs);
+  EXPECT_NEAR(s / 20000, 0.0, 0.03);
+  EXPECT_NEAR(s2 / 20000, 1.0, 0.05);
+  for (int k = 0; k < 1000; ++k) {
+    const float u = a.uniform(2.0f, 3.0f);
+    EXPECT_GE(u, 2.0f);
+    EXPECT_LT(u, 3.0f);
+  }
+}
+
+TEST(HalfBuffer, RoundTripsWithinHalfPrecision) {
+  std::vector<float> x = {0.0f, 1.0f, -2.5f, 3.14159f, 1e-3f, 65504.0f, -1e-7f};
+  for (DType t : {DType::bf16, DType::f16}) {
+    HalfBuffer h(t, 0);
+    h.from_f32(x.data(), static_cast<int64_t>(x.size()));
+    std::vector<float> back(x.size());
+    h.to_f32(back.data());
+    const float rel = t == DType::bf16 ? 1.0f / 128 : 1.0f / 1024;
+    for (size_t k = 0; k < x.size(); ++k) {
+      if (t == DType::f16 && std::fabs(x[k]) < 6e-5f) {
+        EXPECT_NEAR(back[k], x[k], 6e-8f) << dtype_name(t);  // subnormal range
+      } else {
+        EXPECT_NEAR(back[k], x[k], std::fabs(x[k]) * rel) << dtype_name(t) << " " << x[k];
+      }
+    }
+  }
+  EXPECT_THROW(HalfBuffer(DType::f32, 4), Error);
+}
+
+TEST(Parallel, CoversRangeOnceAndHonoursThreadCount) {
+  const int prev = num_threads();
+  for (int nt : {1, 2, 3}) {
+    set_num_threads(nt);
+    EXPECT_EQ(num_threads(), nt);
+    std::vector<int> hits(1000, 0);
+    parallel_for(1000, 10, [&](int64_t b, int64_t e) {
+      for (int64_t k = b; k < e; ++k) hits[k]++;
+    });
+    for (int h : hits) ASSERT_EQ(h, 1);
+  }
+  EXPECT_THROW(set_num_threads(0), Error);
+  set_num_threads(prev);
+}
+
+}  // namespace
+}  // namespace nd

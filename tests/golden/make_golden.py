@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Writes tests/golden/torch_parity.json: inputs, weights, outputs and gradients of PyTorch 2.13
+layers, optimizers, schedulers and NeuralForecast losses, for tests/parity/torch_parity_test.cc.
+
+Run: python3 tests/golden/make_golden.py   (needs torch==2.13.0; neuralforecast for the losses)
+Each case records the objective sum(out * R) with a fixed random R so gradients are comparable.
+"""
+import json
+import os
+import sys
+
+import torch
+
+torch.manual_seed(0)
+torch.set_default_dtype(torch.float32)
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_parity.json")
+
+
+def flat(t):
+    return [float(v) for v in t.detach().reshape(-1).tolist()]
+
+
+def module_case(name, module, x, extra=None):
+    """Forward + backward of `module` on x; records named parameters and their gradients."""
+    x = x.clone().requires_grad_(True)
+    out = module(x)
+    if isinstance(out, tuple):  # RNNs: (y, h_n) or (y, (h_n, c_n))
+        out = out[0]
+    r = torch.randn_like(out)
+    (out * r).sum().backward()
+    case = {
+        "name": name,
+        "x": flat(x), "x_shape": list(x.shape),
+        "r": flat(r),
+        "out": flat(out), "out_shape": list(out.shape),
+        "grad_x": flat(x.grad),
+        "params": {k: flat(v) for k, v in module.named_parameters()},
+        "param_shapes": {k: list(v.shape) for k, v in module.named_parameters()},
+        "grads": {k: flat(v.grad) for k, v in module.named_parameters()},
+    }
+    case.update(extra or {})
+    return case
+
+
+def optimizer_case(name, make_opt, steps=6):
+    p = torch.nn.Parameter(torch.randn(13))
+    p0 = flat(p)
+    opt = make_opt([p])
+    grads = []
+    traj = []
+    for _ in range(steps):
+        g = torch.randn(13)
+        grads.append(flat(g))
+        p.grad = g.clone()
+        opt.step()
+        traj.append(flat(p))
+    return {"name": name, "p0": p0, "grads": grads, "traj": traj}
+
+
+def scheduler_case(name, make, steps=40):
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=0.1)
+    sch = make(opt)
+    lrs = [opt.param_groups[0]["lr"]]
+    for _ in range(steps):
+        opt.step()
+        sch.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    return {"name": name, "lrs": lrs}
+
+
+def loss_cases():
+    try:
+        from neuralforecast.losses import pytorch as L
+    except Exception as e:  # noqa: BLE001
+        print("neuralforecast not importable, skipping loss goldens:", e, file=sys.stderr)
+        return []
+    y = torch.randn(4, 6, 1) * 2 + 1
+    y[1, 2, 0] = 0.0  # exercises divide-no-nan in MAPE / SMAPE
+    mask = torch.ones(4, 6, 1)
+    mask[0, 3, 0] = 0.0
+    mask[2, 5, 0] = 0.0
+    ins = torch.randn(4, 10, 1)
+    hw = torch.tensor([1.0, 2.0, 0.5, 1.0, 3.0, 1.0])
+    specs = [
+        ("MAE", L.MAE(), 1), ("MSE", L.MSE(), 1), ("RMSE", L.RMSE(), 1), ("MAPE", L.MAPE(), 1),
+        ("SMAPE", L.SMAPE(), 1), ("MASE", L.MASE(seasonality=2), 1), ("HuberLoss", L.HuberLoss(delta=0.7), 1),
+        ("QuantileLoss", L.QuantileLoss(q=0.3), 1), ("MQLoss", L.MQLoss(level=[80, 90]), 5),
+        ("MAE_hw", L.MAE(horizon_weight=hw), 1), ("MQLoss_q", L.MQLoss(quantiles=[0.1, 0.5, 0.9]), 3),
+    ]
+    out = []
+    for name, loss, q in specs:
+        yhat = (torch.randn(4, 6, q) * 2 + 1).requires_grad_(True)
+        yh = loss.domain_map(yhat)
+        val = loss(y=y, y_hat=yh, y_insample=ins, mask=mask)
+        val.backward()
+        out.append({"name": name, "y": flat(y), "mask": flat(mask), "y_insample": flat(ins), "y_hat": flat(yhat),
+                    "q": q, "value": float(val.detach()), "grad": flat(yhat.grad),
+                    "output_names": list(getattr(loss, "output_names", [])),
+                    "quantiles": flat(loss.quantiles) if hasattr(loss, "quantiles") else []})
+    return out
+
+
+def main():
+    assert torch.__version__.startswith("2.13"), f"expected torch 2.13, got {torch.__version__}"
+    torch.set_num_threads(1)
+    cases = []
+    cases.append(module_case("linear", torch.nn.Linear(5, 4), torch.randn(3, 5)))
+    cases.append(module_case("conv1d", torch.nn.Conv1d(3, 4, 3, stride=1, padding=1, dilation=2),
+                             torch.randn(2, 3, 10), {"stride": 1, "padding": 1, "dilation": 2}))
+    cases.append(module_case("conv1d_strided", torch.nn.Conv1d(2, 3, 4, stride=2, padding=0),
+                             torch.randn(2, 2, 11), {"stride": 2, "padding": 0, "dilation": 1}))
+    cases.append(module_case("layernorm", torch.nn.LayerNorm(8), torch.randn(3, 8) * 3 + 1))
+    cases.append(module_case("lstm", torch.nn.LSTM(3, 6, num_layers=2, batch_first=True), torch.randn(2, 5, 3)))
+    cases.append(module_case("gru", torch.nn.GRU(3, 6, num_layers=2, batch_first=True), torch.randn(2, 5, 3)))
+    cases.append(module_case("rnn", torch.nn.RNN(3, 6, num_layers=1, batch_first=True), torch.randn(2, 5, 3)))
+    opts = [
+        optimizer_case("sgd", lambda p: torch.optim.SGD(p, lr=0.1)),
+        optimizer_case("sgd_nesterov", lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True,
+                                                                 weight_decay=0.01)),
+        optimizer_case("sgd_momentum_dampening", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.8,
+                                                                           dampening=0.3)),
+        optimizer_case("adam", lambda p: torch.optim.Adam(p, lr=0.01)),
+        optimizer_case("adam_l2", lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.1)),
+        optimizer_case("adamw", lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1)),
+    ]
+    scheds = [
+        scheduler_case("steplr_nf", lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=max(40 // 3, 1),
+                                                                               gamma=0.5)),
+        scheduler_case("cosine", lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=40, eta_min=0.001)),
+        scheduler_case("onecycle", lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.1, total_steps=41)),
+    ]
+    doc = {"torch": torch.__version__, "modules": cases, "optimizers": opts, "schedulers": scheds,
+           "losses": loss_cases()}
+    with open(OUT, "w") as f:
+        json.dump(doc, f)
+    print("wrote", OUT, "with", len(cases), "modules,", len(opts), "optimizers,", len(scheds), "schedulers,",
+          len(doc["losses"]), "losses")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+// Parameter store layout and naming, PyTorch-default initializers, train/eval, determinism.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "nd/nd.h"
+
+namespace nd {
+namespace {
+
+TEST(ParameterStore, OneAlignedBufferWithTorchNames) {
+  nn::ParameterStore s;
+  nn::Linear a(s, "fc", 24, 512);
+  nn::LSTM lstm(s, "rnn", 1, 8, 2);
+  s.allocate(0);
+  std::vector<std::string> names;
+  for (auto& p : s.params()) {
+    names.push_back(p.name);
+    EXPECT_EQ(p.offset % 16, 0) << p.name;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"fc.weight", "fc.bias", "rnn.weight_ih_l0", "rnn.weight_hh_l0",
+                                             "rnn.bias_ih_l0", "rnn.bias_hh_l0", "rnn.weight_ih_l1",
+                                             "rnn.weight_hh_l1", "rnn.bias_ih_l1", "rnn.bias_hh_l1"}));
+  EXPECT_EQ(s.num_parameters(), 24 * 512 + 512 + (32 * 1 + 32 * 8 + 64) + (32 * 8 + 32 * 8 + 64));
+  // Views point into the single buffer.
+  EXPECT_EQ(s.value(a.weight).data, s.data());
+  EXPECT_GE(s.value(s.find("rnn.bias_hh_l1")).data, s.data());
+  EXPECT_LT(s.value(s.find("rnn.bias_hh_l1")).data, s.data() + s.size());
+  EXPECT_THROW(s.add("late", Shape{1}, nn::ParamInit::Constant(0)), Error);
+}
+
+TEST(ParameterStore, DuplicateNamesRejected) {
+  nn::ParameterStore s;
+  nn::Linear a(s, "fc", 2, 2);
+  EXPECT_THROW(nn::Linear(s, "fc", 2, 2), Error);
+}
+
+TEST(Init, MatchesPyTorchDefaults) {
+  nn::ParameterStore s;
+  nn::Linear lin(s, "lin", 100, 50);
+  nn::Conv1d conv(s, "conv", 4, 8, 5);
+  nn::GRU gru(s, "gru", 3, 64);
+  nn::LayerNorm ln(s, "ln", 16);
+  nn::Embedding emb(s, "emb", 100, 50);
+  s.allocate(5);
+  auto range = [&](nn::ParamRef r) {
+    Tensor t = s.value(r);
+    float lo = 1e9f, hi = -1e9f;
+    for (int64_t k = 0; k < t.numel(); ++k) lo = std::min(lo, t.data[k]), hi = std::max(hi, t.data[k]);
+    return std::pair<float, float>(lo, hi);
+  };
+  auto [l0, l1] = range(lin.weight);  // U(-1/sqrt(100), 1/sqrt(100))
+  EXPECT_GE(l0, -0.1f);
+  EXPECT_LE(l1, 0.1f);
+  EXPECT_LT(l0, -0.09f);
+  EXPECT_GT(l1, 0.09f);
+  auto [c0, c1] = range(conv.weight);  // fan_in = 4 * 5
+  EXPECT_GE(c0, -1.0f / std::sqrt(20.0f));
+  EXPECT_LE(c1, 1.0f / std::sqrt(20.0f));
+  auto [g0, g1] = range(s.find("gru.weight_hh_l0"));  // U(-1/sqrt(64), 1/sqrt(64))
+  EXPECT_GE(g0, -0.125f);
+  EXPECT_LE(g1, 0.125f);
+  EXPECT_LT(g0, -0.12f);
+  EXPECT_EQ(range(ln.weight), std::make_pair(1.0f, 1.0f));
+  EXPECT_EQ(range(ln.bias), std::make_pair(0.0f, 0.0f));
+  Tensor e = s.value(emb.weight);  // N(0, 1)
+  double m = 0, v = 0;
+  for (int64_t k = 0; k < e.numel(); ++k) m += e.data[k], v += e.data[k] * e.data[k];
+  EXPECT_NEAR(m / e.numel(), 0.0, 0.05);
+  EXPECT_NEAR(v / e.numel(), 1.0, 0.08);
+}
+
+TEST(Dropout, OnlyInTrainMode) {
+  nn::ParameterStore s;
+  nn::MLP mlp(s, "mlp", 4, {64}, 3, kernels::Act::relu, 0.5f, 1);
+  s.allocate(1);
+  std::vector<float> x(8, 1.0f);
+  auto run = [&] {
+    Graph g;
+    NoGradGuard ng(g);
+    return mlp.forward(g.input(Tensor(x.data(), Shape{2, 4}))).value().to_vector();
+  };
+  mlp.eval();
+  EXPECT_EQ(run(), run());
+  mlp.train();
+  EXPECT_NE(run(), run());  // a fresh mask each call
+}
+
+// One training run: same seed + same thread count => bit-identical parameters.
+std::vector<float> train_once(uint64_t seed, int threads) {
+  set_num_threads(threads);
+  nn::ParameterStore s;
+  nn::MLP mlp(s, "mlp", 24, {64, 64}, 12, kernels::Act::relu, 0.1f, seed);
+  nn::LSTM lstm(s, "lstm", 1, 16, 1);
+  nn::Linear head(s, "head", 16, 12);
+  s.allocate(seed);
+  optim::Adam opt(s, optim::AdamOptions{1e-2f});
+  Rng rng(seed);
+  std::vector<float> x(16 * 24), y(16 * 12);
+  Graph g;
+  for (int step = 0; step < 20; ++step) {
+    for (float& v : x) v = rng.normal();
+    for (float& v : y) v = rng.normal();
+    g.reset();
+    opt.zero_grad();
+    Var xin = g.input(Tensor(x.data(), Shape{16, 24}));
+    Var h = lstm.forward(ops::reshape(xin, {16, 24, 1})).h_n;
+    Var out = ops::add(mlp.forward(xin), head.forward(h));
+    g.backward(losses::Loss::MSE()(out, Tensor(y.data(), Shape{16, 12})));
+    optim::clip_grad_norm(s, 1.0f);
+    opt.step();
+  }
+  return std::vector<float>(s.data(), s.data() + s.size());
+}
+
+TEST(Determinism, SameSeedSameThreadsBitIdentical) {
+  const int prev = num_threads();
+  EXPECT_EQ(train_once(3, 1), train_once(3, 1));
+  EXPECT_EQ(train_once(3, 2), train_once(3, 2));
+  EXPECT_NE(train_once(3, 1), train_once(4, 1));
+  set_num_threads(prev);
+}
+
+TEST(Clip, ScalesToMaxNorm) {
+  nn::ParameterStore s;
+  auto p = s.add("p", Shape{4}, nn::ParamInit::Constant(0));
+  s.allocate(0);
+  float g[4] = {3, 4, 0, 0};
+  std::copy(g, g + 4, s.grad(p).data);
+  EXPECT_NEAR(optim::clip_grad_norm(s, 1.0f), 5.0f, 1e-6);
+  EXPECT_NEAR(s.grad(p).data[0], 0.6f, 1e-5);
+  EXPECT_NEAR(s.grad(p).data[1], 0.8f, 1e-5);
+  s.grad(p).data[2] = std::nanf("");
+  EXPECT_THROW(optim::clip_grad_norm(s, 1.0f), Error);
+}
+
+}  // namespace
+}  // namespace nd
