@@ -91,11 +91,8 @@ Tensor Tensor::reshape(const Shape& s) const {
   return Tensor(data, s);
 }
 
-Tensor Tensor::permute(std::initializer_list<int> axes) const { return permute(std::vector<int>(axes)); }
-
-Tensor Tensor::permute(const std::vector<int>& axes) const {
-  ND_CHECK(static_cast<int>(axes.size()) == rank(), "permute of ", shape.str(), " needs ", rank(), " axes, got ",
-           axes.size());
+Tensor Tensor::permute(const int* axes, int n) const {
+  ND_CHECK(n == rank(), "permute of ", shape.str(), " needs ", rank(), " axes, got ", n);
   Tensor t;
   t.data = data;
   bool seen[kMaxDims] = {};
@@ -110,10 +107,10 @@ Tensor Tensor::permute(const std::vector<int>& axes) const {
 }
 
 Tensor Tensor::transpose(int a, int b) const {
-  std::vector<int> axes(rank());
+  int axes[kMaxDims];
   for (int i = 0; i < rank(); ++i) axes[i] = i;
   std::swap(axes[shape.norm_axis(a)], axes[shape.norm_axis(b)]);
-  return permute(axes);
+  return permute(axes, rank());
 }
 
 Tensor Tensor::slice(int axis, int64_t start, int64_t stop) const {

@@ -246,17 +246,19 @@ Var Loss::operator()(Var y_hat, const Tensor& y, const Tensor& mask, const Tenso
       for (int64_t k = b * per; k < (b + 1) * per; ++k) w[k] = scale == 0.0 ? 0.0f : static_cast<float>(w[k] / scale);
     }
   }
-  const double denom = (kind_ == Kind::MQ ? static_cast<double>(nq) : 1.0) * wsum;
+  // NeuralForecast's MQLoss: sum_iq w_i l_iq / sum_i w_i. (Its code multiplies by
+  // 1 / len(quantiles) after reshaping quantiles to [1, 1, 1, Q], so that factor is 1, and the
+  // weights keep shape [B, h, N, 1], so the denominator is not multiplied by Q.)
+  const double denom = wsum;
   double total;
   if (kind_ == Kind::MQ)
-    total = kernels::quantile_loss_sum(ys, yh, w, quantiles_.data(), cnt, nq) / static_cast<double>(nq);
+    total = kernels::quantile_loss_sum(ys, yh, w, quantiles_.data(), cnt, nq);
   else if (kind_ == Kind::Quantile)
     total = kernels::quantile_loss_sum(ys, yh, w, &q_, cnt, 1);
   else
     total = kernels::point_loss_sum(point_kind(kind_), ys, yh, w, cnt, delta_);
   double value = denom == 0.0 ? 0.0 : total / denom;
   double dscale = denom == 0.0 ? 0.0 : 1.0 / denom;  // d value / d total
-  if (kind_ == Kind::MQ) dscale /= static_cast<double>(nq);
   if (kind_ == Kind::SMAPE) {
     value *= 2.0;
     dscale *= 2.0;

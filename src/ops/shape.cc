@@ -28,9 +28,9 @@ void copy_grad_backward(Graph& g, const Node& n) {
 // ---- permute -------------------------------------------------------------------------------------
 void permute_backward(Graph& g, const Node& n) {
   const Tensor gy(g.grad_or_null(n.out[0]), g.value(n.out[0]).shape);
-  std::vector<int> inv(gy.rank());
+  int inv[kMaxDims];
   for (int k = 0; k < gy.rank(); ++k) inv[n.i[k]] = k;
-  const Tensor back = gy.permute(inv);
+  const Tensor back = gy.permute(inv, gy.rank());
   auto sink = detail::grad_sink(g, n.in[0], back.numel());
   copy_to_contiguous(back, sink.buf);
   detail::finish_grad(sink);
@@ -131,9 +131,9 @@ Var squeeze(Var x, int axis) {
   return reshape(x, s);
 }
 
-Var permute(Var x, const std::vector<int>& axes) {
+Var permute(Var x, const int* axes, int cnt) {
   Graph& g = x.graph();
-  const Tensor v = x.value().permute(axes);
+  const Tensor v = x.value().permute(axes, cnt);
   Var y = detail::make_out(g, v.shape, {x});
   copy_to_contiguous(v, y.data());
   if (g.should_record({x})) {
@@ -144,10 +144,10 @@ Var permute(Var x, const std::vector<int>& axes) {
 }
 
 Var transpose(Var x, int a, int b) {
-  std::vector<int> axes(x.rank());
+  int axes[kMaxDims];
   for (int i = 0; i < x.rank(); ++i) axes[i] = i;
   std::swap(axes[x.shape().norm_axis(a)], axes[x.shape().norm_axis(b)]);
-  return permute(x, axes);
+  return permute(x, axes, x.rank());
 }
 
 Var slice(Var x, int axis, int64_t start, int64_t stop) {

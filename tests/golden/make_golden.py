@@ -42,6 +42,44 @@ def module_case(name, module, x, extra=None):
     return case
 
 
+def functional_case(name, fn, x):
+    """A parameter-free op: output and input gradient of sum(out * R)."""
+    x = x.clone().requires_grad_(True)
+    out = fn(x)
+    r = torch.randn_like(out)
+    (out * r).sum().backward()
+    return {"name": name, "x": flat(x), "x_shape": list(x.shape), "r": flat(r), "out": flat(out),
+            "out_shape": list(out.shape), "grad_x": flat(x.grad)}
+
+
+def functional_cases():
+    F = torch.nn.functional
+    x3 = torch.randn(2, 3, 11)
+    xa = torch.randn(4, 9) * 3
+    return [
+        functional_case("max_pool1d_ceil", lambda x: F.max_pool1d(x, 2, 2, ceil_mode=True), x3),
+        functional_case("max_pool1d_pad", lambda x: F.max_pool1d(x, 3, 2, padding=1), x3),
+        functional_case("avg_pool1d_ceil_pad", lambda x: F.avg_pool1d(x, 3, 2, padding=1, ceil_mode=True), x3),
+        functional_case("avg_pool1d_nopad_count", lambda x: F.avg_pool1d(x, 4, 3, padding=2,
+                                                                         count_include_pad=False), x3),
+        functional_case("interp_up", lambda x: F.interpolate(x, size=24, mode="linear"), x3),
+        functional_case("interp_down", lambda x: F.interpolate(x, size=4, mode="linear"), x3),
+        functional_case("interp_align", lambda x: F.interpolate(x, size=17, mode="linear", align_corners=True), x3),
+        functional_case("softmax", lambda x: F.softmax(x, dim=-1), xa),
+        functional_case("log_softmax", lambda x: F.log_softmax(x, dim=-1), xa),
+        functional_case("relu", F.relu, xa),
+        functional_case("leaky_relu", lambda x: F.leaky_relu(x, 0.01), xa),
+        functional_case("elu", F.elu, xa),
+        functional_case("selu", F.selu, xa),
+        functional_case("gelu", F.gelu, xa),
+        functional_case("silu", F.silu, xa),
+        functional_case("tanh", torch.tanh, xa),
+        functional_case("sigmoid", torch.sigmoid, xa),
+        functional_case("softplus", F.softplus, torch.cat([xa, xa * 10], 1)),
+        functional_case("softsign", F.softsign, xa),
+    ]
+
+
 def optimizer_case(name, make_opt, steps=6):
     p = torch.nn.Parameter(torch.randn(13))
     p0 = flat(p)
@@ -92,7 +130,10 @@ def loss_cases():
     for name, loss, q in specs:
         yhat = (torch.randn(4, 6, q) * 2 + 1).requires_grad_(True)
         yh = loss.domain_map(yhat)
-        val = loss(y=y, y_hat=yh, y_insample=ins, mask=mask)
+        # MASE: NF's formula assumes y_insample [B, L]; with [B, L, 1] its scale broadcasts across the
+        # batch (scale[:, None, None] -> [B, 1, 1, 1]). The per-series formula is the documented one.
+        insample = ins[..., 0] if name == "MASE" else ins
+        val = loss(y=y, y_hat=yh, y_insample=insample, mask=mask)
         val.backward()
         out.append({"name": name, "y": flat(y), "mask": flat(mask), "y_insample": flat(ins), "y_hat": flat(yhat),
                     "q": q, "value": float(val.detach()), "grad": flat(yhat.grad),
@@ -130,7 +171,7 @@ def main():
         scheduler_case("cosine", lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=40, eta_min=0.001)),
         scheduler_case("onecycle", lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.1, total_steps=41)),
     ]
-    doc = {"torch": torch.__version__, "modules": cases, "optimizers": opts, "schedulers": scheds,
+    doc = {"torch": torch.__version__, "modules": cases, "functional": functional_cases(), "optimizers": opts, "schedulers": scheds,
            "losses": loss_cases()}
     with open(OUT, "w") as f:
         json.dump(doc, f)

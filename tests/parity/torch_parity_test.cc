@@ -123,6 +123,44 @@ TEST(TorchParity, RNNTanh) {
   });
 }
 
+// Parameter-free ops against torch.nn.functional.
+class FunctionalParity : public ::testing::TestWithParam<std::string> {};
+
+Var functional(const std::string& name, Var x) {
+  using kernels::Act;
+  if (name == "max_pool1d_ceil") return ops::max_pool1d(x, 2, 2, 0, true);
+  if (name == "max_pool1d_pad") return ops::max_pool1d(x, 3, 2, 1, false);
+  if (name == "avg_pool1d_ceil_pad") return ops::avg_pool1d(x, 3, 2, 1, true, true);
+  if (name == "avg_pool1d_nopad_count") return ops::avg_pool1d(x, 4, 3, 2, false, false);
+  if (name == "interp_up") return ops::interpolate_linear(x, 24);
+  if (name == "interp_down") return ops::interpolate_linear(x, 4);
+  if (name == "interp_align") return ops::interpolate_linear(x, 17, true);
+  if (name == "softmax") return ops::softmax(x);
+  if (name == "log_softmax") return ops::log_softmax(x);
+  if (name == "leaky_relu") return ops::leaky_relu(x, 0.01f);
+  if (name == "elu") return ops::elu(x, 1.0f);
+  return ops::activation(x, kernels::act_from_name(name));
+}
+
+TEST_P(FunctionalParity, ForwardAndGradient) {
+  const json& c = find("functional", GetParam());
+  std::vector<float> x = vec(c["x"]), r = vec(c["r"]);
+  Graph g;
+  Var xv = g.input(Tensor(x.data(), shape(c["x_shape"])), true);
+  Var out = functional(GetParam(), xv);
+  ASSERT_EQ(out.shape(), shape(c["out_shape"])) << GetParam();
+  EXPECT_LE(rel_err(out.data(), vec(c["out"])), kTol) << GetParam() << " forward";
+  Var rv = g.input(Tensor(r.data(), out.shape()));
+  g.backward(ops::sum_all(ops::mul(out, rv)));
+  EXPECT_LE(rel_err(xv.grad().data, vec(c["grad_x"])), kTol) << GetParam() << " gradient";
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, FunctionalParity,
+                         ::testing::Values("max_pool1d_ceil", "max_pool1d_pad", "avg_pool1d_ceil_pad",
+                                           "avg_pool1d_nopad_count", "interp_up", "interp_down", "interp_align",
+                                           "softmax", "log_softmax", "relu", "leaky_relu", "elu", "selu", "gelu",
+                                           "silu", "tanh", "sigmoid", "softplus", "softsign"));
+
 template <typename MakeOpt>
 void check_optimizer(const std::string& name, MakeOpt make) {
   const json& c = find("optimizers", name);

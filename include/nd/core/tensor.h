@@ -61,8 +61,9 @@ struct Tensor {
 
   // Views (no copy).
   Tensor reshape(const Shape& s) const;            // requires contiguous
-  Tensor permute(std::initializer_list<int> axes) const;
-  Tensor permute(const std::vector<int>& axes) const;
+  Tensor permute(const int* axes, int n) const;
+  Tensor permute(std::initializer_list<int> axes) const { return permute(axes.begin(), static_cast<int>(axes.size())); }
+  Tensor permute(const std::vector<int>& axes) const { return permute(axes.data(), static_cast<int>(axes.size())); }
   Tensor transpose(int a, int b) const;
   Tensor slice(int axis, int64_t start, int64_t stop) const;  // [start, stop)
   Tensor select(int axis, int64_t index) const;               // drops the axis

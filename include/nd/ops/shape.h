@@ -13,7 +13,9 @@ Var reshape(Var x, const Shape& s);  // one dimension may be -1? no: give the fu
 Var flatten(Var x, int start_axis = 1);  // [a, b, c] -> [a, b*c] for start_axis 1
 Var unsqueeze(Var x, int axis);
 Var squeeze(Var x, int axis);
-Var permute(Var x, const std::vector<int>& axes);
+Var permute(Var x, const int* axes, int n);
+inline Var permute(Var x, std::initializer_list<int> axes) { return permute(x, axes.begin(), static_cast<int>(axes.size())); }
+inline Var permute(Var x, const std::vector<int>& axes) { return permute(x, axes.data(), static_cast<int>(axes.size())); }
 Var transpose(Var x, int a, int b);
 Var slice(Var x, int axis, int64_t start, int64_t stop);  // [start, stop)
 Var select(Var x, int axis, int64_t index);              // slice + drop the axis
