@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [--with-torch]   (--with-torch adds the PyTorch 2.13 CPU peer)
 set -euo pipefail
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-pkgs=(cmake ninja-build g++ pkg-config libopenblas-dev libhwy-dev nlohmann-json3-dev
+pkgs=(cmake ninja-build g++ pkg-config libopenblas-openmp-dev libhwy-dev nlohmann-json3-dev
       libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev python3)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -1,0 +1,209 @@
+// Elementwise arithmetic (nd/kernels/elementwise.h): Highway kernels, one pass each, plus the
+// public entry points that pick the scalar reference or the best Highway target.
+#include "nd/kernels/elementwise.h"
+
+#include <cstddef>
+
+#include "kernels/dispatch_internal.h"
+#include "kernels/ref/ref.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/elementwise.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+#include "kernels/simd-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace nd::kernels::HWY_NAMESPACE {
+
+template <class D>
+HWY_INLINE hn::Vec<D> Apply(BinOp op, hn::Vec<D> a, hn::Vec<D> b) {
+  switch (op) {
+    case BinOp::add: return hn::Add(a, b);
+    case BinOp::sub: return hn::Sub(a, b);
+    case BinOp::mul: return hn::Mul(a, b);
+    case BinOp::div: return hn::Div(a, b);
+  }
+  return a;
+}
+
+// The switch sits outside the loops so each loop body is a single vector instruction.
+template <BinOp kOp>
+HWY_INLINE void BinaryT(const float* a, const float* b, float* y, size_t n) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  Map2(d, a, b, y, n, [](V va, V vb) HWY_ATTR { return Apply<decltype(d)>(kOp, va, vb); });
+}
+
+void BinaryImpl(BinOp op, const float* a, const float* b, float* y, size_t n) {
+  switch (op) {
+    case BinOp::add: return BinaryT<BinOp::add>(a, b, y, n);
+    case BinOp::sub: return BinaryT<BinOp::sub>(a, b, y, n);
+    case BinOp::mul: return BinaryT<BinOp::mul>(a, b, y, n);
+    case BinOp::div: return BinaryT<BinOp::div>(a, b, y, n);
+  }
+}
+
+template <BinOp kOp, bool kScalarRight>
+HWY_INLINE void BinaryScalarT(const float* x, float s, float* y, size_t n) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  const V vs = hn::Set(d, s);
+  Map1(d, x, y, n, [vs](V v) HWY_ATTR {
+    return kScalarRight ? Apply<decltype(d)>(kOp, v, vs) : Apply<decltype(d)>(kOp, vs, v);
+  });
+}
+
+template <bool kScalarRight>
+HWY_INLINE void BinaryScalarDispatch(BinOp op, const float* x, float s, float* y, size_t n) {
+  switch (op) {
+    case BinOp::add: return BinaryScalarT<BinOp::add, kScalarRight>(x, s, y, n);
+    case BinOp::sub: return BinaryScalarT<BinOp::sub, kScalarRight>(x, s, y, n);
+    case BinOp::mul: return BinaryScalarT<BinOp::mul, kScalarRight>(x, s, y, n);
+    case BinOp::div: return BinaryScalarT<BinOp::div, kScalarRight>(x, s, y, n);
+  }
+}
+
+void BinaryRsImpl(BinOp op, const float* a, float b, float* y, size_t n) { BinaryScalarDispatch<true>(op, a, b, y, n); }
+void BinaryLsImpl(BinOp op, float a, const float* b, float* y, size_t n) { BinaryScalarDispatch<false>(op, b, a, y, n); }
+
+void AxpyImpl(float alpha, const float* x, float* y, size_t n) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  const V va = hn::Set(d, alpha);
+  Map2(d, x, y, y, n, [va](V vx, V vy) HWY_ATTR { return hn::MulAdd(va, vx, vy); });
+}
+
+void ScaleImpl(float alpha, const float* x, float* y, size_t n) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  const V va = hn::Set(d, alpha);
+  Map1(d, x, y, n, [va](V v) HWY_ATTR { return hn::Mul(va, v); });
+}
+
+void MulAddImpl(const float* a, const float* b, float* y, size_t n) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  Map3(d, a, b, y, y, n, [](V va, V vb, V vy) HWY_ATTR { return hn::MulAdd(va, vb, vy); });
+}
+
+void AddScalarImpl(float alpha, float* y, size_t n) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  const V va = hn::Set(d, alpha);
+  Map1(d, y, y, n, [va](V v) HWY_ATTR { return hn::Add(v, va); });
+}
+
+void FillImpl(float v, float* y, size_t n) {
+  const hn::ScalableTag<float> d;
+  const auto vv = hn::Set(d, v);
+  const size_t N = hn::Lanes(d);
+  size_t i = 0;
+  for (; i + N <= n; i += N) hn::StoreU(vv, d, y + i);
+  if (i < n) StoreTail(vv, d, y + i, n - i);
+}
+
+void DivRhsGradImpl(const float* g, const float* q, const float* b, float* y, size_t n) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  const size_t N = hn::Lanes(d);
+  // y -= g * q / b, in the reference's order ((g * q) / b) so both paths round alike.
+  const auto f = [](V vg, V vq, V vb, V vy) HWY_ATTR { return hn::Sub(vy, hn::Div(hn::Mul(vg, vq), vb)); };
+  size_t i = 0;
+  for (; i + N <= n; i += N)
+    hn::StoreU(f(hn::LoadU(d, g + i), hn::LoadU(d, q + i), hn::LoadU(d, b + i), hn::LoadU(d, y + i)), d, y + i);
+  if (i < n) {
+    const size_t r = n - i;
+    StoreTail(f(LoadTail(d, g + i, r), LoadTail(d, q + i, r), LoadTail(d, b + i, r), LoadTail(d, y + i, r)), d,
+              y + i, r);
+  }
+}
+
+void DivLhsGradImpl(const float* g, const float* b, float* y, size_t n) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  Map3(d, g, b, y, y, n, [](V vg, V vb, V vy) HWY_ATTR { return hn::Add(vy, hn::Div(vg, vb)); });
+}
+
+void MaskedScaleImpl(const float* x, const float* mask, float s, float* y, size_t n) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  const V vs = hn::Set(d, s);
+  Map2(d, x, mask, y, n, [vs](V vx, V vm) HWY_ATTR { return hn::Mul(hn::Mul(vx, vm), vs); });
+}
+
+}  // namespace nd::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace nd::kernels {
+
+HWY_EXPORT(BinaryImpl);
+HWY_EXPORT(BinaryRsImpl);
+HWY_EXPORT(BinaryLsImpl);
+HWY_EXPORT(AxpyImpl);
+HWY_EXPORT(ScaleImpl);
+HWY_EXPORT(MulAddImpl);
+HWY_EXPORT(AddScalarImpl);
+HWY_EXPORT(FillImpl);
+HWY_EXPORT(DivRhsGradImpl);
+HWY_EXPORT(DivLhsGradImpl);
+HWY_EXPORT(MaskedScaleImpl);
+
+void binary(BinOp op, const float* a, const float* b, float* y, int64_t n) {
+  if (use_ref()) return ref::binary(op, a, b, y, n);
+  HWY_DYNAMIC_DISPATCH(BinaryImpl)(op, a, b, y, to_size(n));
+}
+
+void binary_rs(BinOp op, const float* a, float b, float* y, int64_t n) {
+  if (use_ref()) return ref::binary_rs(op, a, b, y, n);
+  HWY_DYNAMIC_DISPATCH(BinaryRsImpl)(op, a, b, y, to_size(n));
+}
+
+void binary_ls(BinOp op, float a, const float* b, float* y, int64_t n) {
+  if (use_ref()) return ref::binary_ls(op, a, b, y, n);
+  HWY_DYNAMIC_DISPATCH(BinaryLsImpl)(op, a, b, y, to_size(n));
+}
+
+void axpy(float alpha, const float* x, float* y, int64_t n) {
+  if (use_ref()) return ref::axpy(alpha, x, y, n);
+  HWY_DYNAMIC_DISPATCH(AxpyImpl)(alpha, x, y, to_size(n));
+}
+
+void scale(float alpha, const float* x, float* y, int64_t n) {
+  if (use_ref()) return ref::scale(alpha, x, y, n);
+  HWY_DYNAMIC_DISPATCH(ScaleImpl)(alpha, x, y, to_size(n));
+}
+
+void mul_add(const float* a, const float* b, float* y, int64_t n) {
+  if (use_ref()) return ref::mul_add(a, b, y, n);
+  HWY_DYNAMIC_DISPATCH(MulAddImpl)(a, b, y, to_size(n));
+}
+
+void add_scalar(float alpha, float* y, int64_t n) {
+  if (use_ref()) return ref::add_scalar(alpha, y, n);
+  HWY_DYNAMIC_DISPATCH(AddScalarImpl)(alpha, y, to_size(n));
+}
+
+void fill(float v, float* y, int64_t n) {
+  if (use_ref()) return ref::fill(v, y, n);
+  HWY_DYNAMIC_DISPATCH(FillImpl)(v, y, to_size(n));
+}
+
+void div_rhs_grad(const float* g, const float* q, const float* b, float* y, int64_t n) {
+  if (use_ref()) return ref::div_rhs_grad(g, q, b, y, n);
+  HWY_DYNAMIC_DISPATCH(DivRhsGradImpl)(g, q, b, y, to_size(n));
+}
+
+void div_lhs_grad(const float* g, const float* b, float* y, int64_t n) {
+  if (use_ref()) return ref::div_lhs_grad(g, b, y, n);
+  HWY_DYNAMIC_DISPATCH(DivLhsGradImpl)(g, b, y, to_size(n));
+}
+
+void masked_scale(const float* x, const float* mask, float s, float* y, int64_t n) {
+  if (use_ref()) return ref::masked_scale(x, mask, s, y, n);
+  HWY_DYNAMIC_DISPATCH(MaskedScaleImpl)(x, mask, s, y, to_size(n));
+}
+
+}  // namespace nd::kernels
+#endif  // HWY_ONCE

@@ -1,0 +1,62 @@
+// Scalar reference: elementwise arithmetic (nd/kernels/elementwise.h).
+#include "kernels/ref/ref.h"
+
+namespace nd::kernels::ref {
+
+namespace {
+inline float apply(BinOp op, float a, float b) {
+  switch (op) {
+    case BinOp::add: return a + b;
+    case BinOp::sub: return a - b;
+    case BinOp::mul: return a * b;
+    case BinOp::div: return a / b;
+  }
+  return 0.0f;
+}
+}  // namespace
+
+void binary(BinOp op, const float* a, const float* b, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = apply(op, a[i], b[i]);
+}
+
+void binary_rs(BinOp op, const float* a, float b, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = apply(op, a[i], b);
+}
+
+void binary_ls(BinOp op, float a, const float* b, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = apply(op, a, b[i]);
+}
+
+void axpy(float alpha, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+void scale(float alpha, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = alpha * x[i];
+}
+
+void mul_add(const float* a, const float* b, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a[i] * b[i];
+}
+
+void add_scalar(float alpha, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += alpha;
+}
+
+void fill(float v, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = v;
+}
+
+void div_rhs_grad(const float* g, const float* q, const float* b, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] -= g[i] * q[i] / b[i];
+}
+
+void div_lhs_grad(const float* g, const float* b, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += g[i] / b[i];
+}
+
+void masked_scale(const float* x, const float* mask, float s, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * mask[i] * s;
+}
+
+}  // namespace nd::kernels::ref

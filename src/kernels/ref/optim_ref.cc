@@ -1,0 +1,46 @@
+// Scalar reference: optimizer steps (nd/kernels/optim_kernels.h). Deliberately float32 and in
+// the operation order of torch.optim.Adam / AdamW / SGD (foreach=False), so that it tracks a
+// PyTorch float32 run to the last bit or two rather than an idealized real-number update.
+#include <cmath>
+
+#include "kernels/ref/ref.h"
+
+namespace nd::kernels::ref {
+
+void adam_step(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta1, float beta2, float eps,
+               float weight_decay, float bc1, float bc2, bool decoupled) {
+  const float step_size = lr / bc1;
+  const float bc2_sqrt = std::sqrt(bc2);
+  const float decay = 1.0f - lr * weight_decay;
+  const float w1 = 1.0f - beta1;
+  for (int64_t i = 0; i < n; ++i) {
+    float grad = g[i];
+    if (weight_decay != 0.0f) {
+      if (decoupled) {
+        p[i] *= decay;
+      } else {
+        grad += weight_decay * p[i];
+      }
+    }
+    // exp_avg.lerp_(grad, 1 - beta1): torch's lerp evaluates from the nearer end.
+    m[i] = w1 < 0.5f ? m[i] + w1 * (grad - m[i]) : grad - (grad - m[i]) * (1.0f - w1);
+    v[i] = v[i] * beta2 + (1.0f - beta2) * grad * grad;
+    const float denom = std::sqrt(v[i]) / bc2_sqrt + eps;
+    p[i] -= step_size * m[i] / denom;  // addcdiv_: (value * m) / denom
+  }
+}
+
+void sgd_step(float* p, const float* g, float* buf, int64_t n, float lr, float momentum, float dampening,
+              float weight_decay, bool nesterov, bool first) {
+  for (int64_t i = 0; i < n; ++i) {
+    float d = g[i];
+    if (weight_decay != 0.0f) d += weight_decay * p[i];
+    if (momentum != 0.0f) {
+      buf[i] = first ? d : buf[i] * momentum + (1.0f - dampening) * d;
+      d = nesterov ? d + momentum * buf[i] : buf[i];
+    }
+    p[i] -= lr * d;
+  }
+}
+
+}  // namespace nd::kernels::ref

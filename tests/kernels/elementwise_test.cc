@@ -1,0 +1,124 @@
+// Elementwise kernels: every ISA against the scalar reference, at awkward sizes and offsets.
+#include "nd/kernels/elementwise.h"
+
+#include <gtest/gtest.h>
+
+#include "kernel_test_util.h"
+#include "kernels/ref/ref.h"
+
+namespace nd::kernels {
+namespace {
+
+using testing::all_close;
+using testing::Buf;
+using testing::for_each_isa;
+using testing::kOffsets;
+using testing::kSizes;
+using testing::random_buf;
+
+// Plain IEEE operations: every path must agree to the bit.
+TEST(KernelsElementwise, BinaryMatchesReference) {
+  for (BinOp op : {BinOp::add, BinOp::sub, BinOp::mul, BinOp::div}) {
+    for (int64_t n : kSizes) {
+      for (int64_t off : kOffsets) {
+        SCOPED_TRACE(::testing::Message() << "op=" << static_cast<int>(op) << " n=" << n << " off=" << off);
+        const Buf a = random_buf(n, off, -3, 3, 1 + n), b = random_buf(n, (off + 1) % 4, 0.5f, 4, 2 + n);
+        Buf want(n), want_rs(n), want_ls(n);
+        ref::binary(op, a.data(), b.data(), want.data(), n);
+        ref::binary_rs(op, a.data(), 1.75f, want_rs.data(), n);
+        ref::binary_ls(op, -2.5f, b.data(), want_ls.data(), n);
+        for_each_isa([&] {
+          Buf y(n, off), y_rs(n, off), y_ls(n, off);
+          binary(op, a.data(), b.data(), y.data(), n);
+          binary_rs(op, a.data(), 1.75f, y_rs.data(), n);
+          binary_ls(op, -2.5f, b.data(), y_ls.data(), n);
+          EXPECT_TRUE(all_close(want, y, 0, 0));
+          EXPECT_TRUE(all_close(want_rs, y_rs, 0, 0));
+          EXPECT_TRUE(all_close(want_ls, y_ls, 0, 0));
+        });
+      }
+    }
+  }
+}
+
+TEST(KernelsElementwise, BinaryInPlace) {
+  const int64_t n = 37;
+  const Buf a = random_buf(n, 0, -3, 3, 5), b = random_buf(n, 0, 1, 2, 6);
+  Buf want(n);
+  ref::binary(BinOp::mul, a.data(), b.data(), want.data(), n);
+  for_each_isa([&] {
+    Buf y = a;
+    binary(BinOp::mul, y.data(), b.data(), y.data(), n);
+    EXPECT_TRUE(all_close(want, y, 0, 0));
+  });
+}
+
+// Kernels with a multiply feeding an add may be fused (FMA) on some targets: allow rounding.
+TEST(KernelsElementwise, AccumulatingKernelsMatchReference) {
+  for (int64_t n : kSizes) {
+    for (int64_t off : kOffsets) {
+      SCOPED_TRACE(::testing::Message() << "n=" << n << " off=" << off);
+      const Buf x = random_buf(n, off, -2, 2, 10 + n), m = random_buf(n, 0, -2, 2, 20 + n);
+      const Buf b = random_buf(n, 2, 0.5f, 3, 30 + n), y0 = random_buf(n, off, -1, 1, 40 + n);
+      Buf mask(n);
+      for (int64_t i = 0; i < n; ++i) mask[i] = (i % 3 == 0) ? 0.0f : 1.0f;
+      struct Case {
+        const char* name;
+        void (*run)(const Buf&, const Buf&, const Buf&, const Buf&, Buf&, bool);
+        double atol, rtol;
+      };
+      const Case cases[] = {
+          {"axpy", [](const Buf& x, const Buf&, const Buf&, const Buf&, Buf& y, bool r) {
+             r ? ref::axpy(0.3f, x.data(), y.data(), y.size()) : axpy(0.3f, x.data(), y.data(), y.size());
+           }, 1e-6, 1e-5},
+          {"scale", [](const Buf& x, const Buf&, const Buf&, const Buf&, Buf& y, bool r) {
+             r ? ref::scale(-1.5f, x.data(), y.data(), y.size()) : scale(-1.5f, x.data(), y.data(), y.size());
+           }, 0, 0},
+          {"mul_add", [](const Buf& x, const Buf& m, const Buf&, const Buf&, Buf& y, bool r) {
+             r ? ref::mul_add(x.data(), m.data(), y.data(), y.size()) : mul_add(x.data(), m.data(), y.data(), y.size());
+           }, 1e-6, 1e-5},
+          {"add_scalar", [](const Buf&, const Buf&, const Buf&, const Buf&, Buf& y, bool r) {
+             r ? ref::add_scalar(0.125f, y.data(), y.size()) : add_scalar(0.125f, y.data(), y.size());
+           }, 0, 0},
+          {"fill", [](const Buf&, const Buf&, const Buf&, const Buf&, Buf& y, bool r) {
+             r ? ref::fill(3.5f, y.data(), y.size()) : fill(3.5f, y.data(), y.size());
+           }, 0, 0},
+          {"div_rhs_grad", [](const Buf& x, const Buf& m, const Buf& b, const Buf&, Buf& y, bool r) {
+             r ? ref::div_rhs_grad(x.data(), m.data(), b.data(), y.data(), y.size())
+               : div_rhs_grad(x.data(), m.data(), b.data(), y.data(), y.size());
+           }, 1e-6, 1e-5},
+          {"div_lhs_grad", [](const Buf& x, const Buf&, const Buf& b, const Buf&, Buf& y, bool r) {
+             r ? ref::div_lhs_grad(x.data(), b.data(), y.data(), y.size())
+               : div_lhs_grad(x.data(), b.data(), y.data(), y.size());
+           }, 1e-6, 1e-5},
+          {"masked_scale", [](const Buf& x, const Buf&, const Buf&, const Buf& mask, Buf& y, bool r) {
+             r ? ref::masked_scale(x.data(), mask.data(), 1.25f, y.data(), y.size())
+               : masked_scale(x.data(), mask.data(), 1.25f, y.data(), y.size());
+           }, 0, 0},
+      };
+      for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        Buf want = y0;
+        c.run(x, m, b, mask, want, true);
+        for_each_isa([&] {
+          Buf y = testing::copy_buf(y0, off);
+          c.run(x, m, b, mask, y, false);
+          EXPECT_TRUE(all_close(want, y, c.atol, c.rtol));
+        });
+      }
+    }
+  }
+}
+
+TEST(KernelsElementwise, ReferenceSanity) {
+  float g[2] = {2, -1}, q[2] = {3, 0.5f}, b[2] = {4, 2}, y[2] = {1, 1};
+  ref::div_rhs_grad(g, q, b, y, 2);  // y += -g * q / b
+  EXPECT_FLOAT_EQ(y[0], 1.0f - 1.5f);
+  EXPECT_FLOAT_EQ(y[1], 1.0f + 0.25f);
+  ref::div_lhs_grad(g, b, y, 2);  // y += g / b
+  EXPECT_FLOAT_EQ(y[0], -0.5f + 0.5f);
+  EXPECT_FLOAT_EQ(y[1], 1.25f - 0.5f);
+}
+
+}  // namespace
+}  // namespace nd::kernels
