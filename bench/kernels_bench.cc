@@ -149,7 +149,8 @@ void register_kernels() {
     auto a = arrays(4, kN, -0.1f, 0.1f);
     for (int64_t i = 0; i < kN; ++i) (*a)[3][i] = std::abs((*a)[3][i]);  // v >= 0
     add("adam_step", [a] {
-      k::adam_step((*a)[0], (*a)[1], (*a)[2], (*a)[3], kN, 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-2f, 0.1f, 0.001f, true);
+      static const k::AdamScalars s = k::adam_scalars(1e-3, 0.9, 0.999, 1e-8, 1e-2, 1);
+      k::adam_step((*a)[0], (*a)[1], (*a)[2], (*a)[3], kN, s, true);
     });
     add("sgd_step", [a] { k::sgd_step((*a)[0], (*a)[1], (*a)[2], kN, 1e-3f, 0.9f, 0.0f, 1e-4f, true, false); });
   }

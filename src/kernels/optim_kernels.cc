@@ -20,14 +20,13 @@ namespace nd::kernels::HWY_NAMESPACE {
 using DF = hn::ScalableTag<float>;
 using VF = hn::Vec<DF>;
 
-void AdamStepImpl(float* p, const float* g, float* m, float* v, size_t n, float lr, float beta1, float beta2, float eps,
-                  float weight_decay, float bc1, float bc2, bool decoupled) {
+void AdamStepImpl(float* p, const float* g, float* m, float* v, size_t n, const AdamScalars& s, bool decoupled) {
   const DF d;
-  const float w1 = 1.0f - beta1;
-  const VF vw1 = hn::Set(d, w1), vb1c = hn::Set(d, 1.0f - w1), vb2 = hn::Set(d, beta2), vw2 = hn::Set(d, 1.0f - beta2);
-  const VF vwd = hn::Set(d, weight_decay), vdecay = hn::Set(d, 1.0f - lr * weight_decay);
-  const VF vstep = hn::Set(d, lr / bc1), vbc2 = hn::Set(d, std::sqrt(bc2)), veps = hn::Set(d, eps);
-  const bool l2 = weight_decay != 0.0f && !decoupled, wdecay = weight_decay != 0.0f && decoupled;
+  const float w1 = s.one_minus_beta1;
+  const VF vw1 = hn::Set(d, w1), vb1c = hn::Set(d, 1.0f - w1), vb2 = hn::Set(d, s.beta2);
+  const VF vw2 = hn::Set(d, s.one_minus_beta2), vwd = hn::Set(d, s.weight_decay), vdecay = hn::Set(d, s.decay);
+  const VF vstep = hn::Set(d, s.step_size), vibc2 = hn::Set(d, s.inv_bc2_sqrt), veps = hn::Set(d, s.eps);
+  const bool l2 = s.weight_decay != 0.0f && !decoupled, wdecay = s.weight_decay != 0.0f && decoupled;
   const bool lerp_low = w1 < 0.5f;
   ForEachVector(d, n, [&](size_t i, size_t cnt) HWY_ATTR {
     VF vp = LoadPart(d, p + i, cnt), vg = LoadPart(d, g + i, cnt), vm = LoadPart(d, m + i, cnt), vv = LoadPart(d, v + i, cnt);
@@ -36,7 +35,7 @@ void AdamStepImpl(float* p, const float* g, float* m, float* v, size_t n, float 
     const VF diff = hn::Sub(vg, vm);                   // m.lerp_(g, 1 - beta1)
     vm = lerp_low ? hn::Add(vm, hn::Mul(vw1, diff)) : hn::Sub(vg, hn::Mul(diff, vb1c));
     vv = hn::Add(hn::Mul(vv, vb2), hn::Mul(hn::Mul(vw2, vg), vg));
-    const VF denom = hn::Add(hn::Div(hn::Sqrt(vv), vbc2), veps);
+    const VF denom = hn::MulAdd(hn::Sqrt(vv), vibc2, veps);
     vp = hn::Sub(vp, hn::Div(hn::Mul(vstep, vm), denom));
     StorePart(vp, d, p + i, cnt);
     StorePart(vm, d, m + i, cnt);
@@ -71,10 +70,25 @@ namespace nd::kernels {
 HWY_EXPORT(AdamStepImpl);
 HWY_EXPORT(SgdStepImpl);
 
-void adam_step(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta1, float beta2, float eps,
-               float weight_decay, float bc1, float bc2, bool decoupled) {
-  if (use_ref()) return ref::adam_step(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, bc1, bc2, decoupled);
-  HWY_DYNAMIC_DISPATCH(AdamStepImpl)(p, g, m, v, to_size(n), lr, beta1, beta2, eps, weight_decay, bc1, bc2, decoupled);
+AdamScalars adam_scalars(double lr, double beta1, double beta2, double eps, double weight_decay, int64_t t) {
+  const double bc1 = 1.0 - std::pow(beta1, static_cast<double>(t));
+  const double bc2 = 1.0 - std::pow(beta2, static_cast<double>(t));
+  AdamScalars s;
+  s.beta1 = static_cast<float>(beta1);
+  s.one_minus_beta1 = static_cast<float>(1.0 - beta1);
+  s.beta2 = static_cast<float>(beta2);
+  s.one_minus_beta2 = static_cast<float>(1.0 - beta2);
+  s.eps = static_cast<float>(eps);
+  s.weight_decay = static_cast<float>(weight_decay);
+  s.decay = static_cast<float>(1.0 - lr * weight_decay);
+  s.step_size = static_cast<float>(lr / bc1);
+  s.inv_bc2_sqrt = static_cast<float>(1.0 / std::sqrt(bc2));
+  return s;
+}
+
+void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const AdamScalars& s, bool decoupled) {
+  if (use_ref()) return ref::adam_step(p, g, m, v, n, s, decoupled);
+  HWY_DYNAMIC_DISPATCH(AdamStepImpl)(p, g, m, v, to_size(n), s, decoupled);
 }
 
 void sgd_step(float* p, const float* g, float* buf, int64_t n, float lr, float momentum, float dampening,

@@ -40,23 +40,20 @@ void SGD::step() {
 
 Adam::Adam(nn::ParameterStore& store, AdamOptions o, bool decoupled)
     : Optimizer(store, o.lr), o_(o), decoupled_(decoupled), m_(store.size(), 0.0f), v_(store.size(), 0.0f) {
-  ND_CHECK(o.beta1 >= 0.0f && o.beta1 < 1.0f && o.beta2 >= 0.0f && o.beta2 < 1.0f,
+  ND_CHECK(o.beta1 >= 0.0 && o.beta1 < 1.0 && o.beta2 >= 0.0 && o.beta2 < 1.0,
            "Adam: betas must be in [0, 1), got (", o.beta1, ", ", o.beta2, ")");
   ND_CHECK(o.eps > 0.0f, "Adam: eps must be positive, got ", o.eps);
 }
 
 void Adam::step() {
   ++t_;
-  const float bc1 = 1.0f - static_cast<float>(std::pow(static_cast<double>(o_.beta1), static_cast<double>(t_)));
-  const float bc2 = 1.0f - static_cast<float>(std::pow(static_cast<double>(o_.beta2), static_cast<double>(t_)));
+  const kernels::AdamScalars sc = kernels::adam_scalars(lr_, o_.beta1, o_.beta2, o_.eps, o_.weight_decay, t_);
   float* p = store_.data();
   const float* g = store_.grad_data();
   float* m = m_.data();
   float* v = v_.data();
-  const float lr = lr_;
   parallel_for(store_.size(), kGrain, [&](int64_t b, int64_t e) {
-    kernels::adam_step(p + b, g + b, m + b, v + b, e - b, lr, o_.beta1, o_.beta2, o_.eps, o_.weight_decay, bc1, bc2,
-                       decoupled_);
+    kernels::adam_step(p + b, g + b, m + b, v + b, e - b, sc, decoupled_);
   });
 }
 

@@ -30,13 +30,11 @@ TEST(KernelsOptim, AdamMatchesReference) {
             const Buf p0 = random_buf(n, off, -1, 1, 1900 + n), g = random_buf(n, 1, -1, 1, 2000 + n);
             const Buf m0 = random_buf(n, 2, -0.1f, 0.1f, 2100 + n), v0 = random_buf(n, 3, 0, 0.01f, 2200 + n);
             Buf p = p0, m = m0, v = v0;
-            const float bc1 = 1 - std::pow(beta1, 3.0f), bc2 = 1 - std::pow(0.999f, 3.0f);
-            ref::adam_step(p.data(), g.data(), m.data(), v.data(), n, 1e-3f, beta1, 0.999f, 1e-8f, wd, bc1, bc2,
-                           decoupled);
+            const AdamScalars sc = adam_scalars(1e-3, beta1, 0.999, 1e-8, wd, 3);
+            ref::adam_step(p.data(), g.data(), m.data(), v.data(), n, sc, decoupled);
             for_each_isa([&] {
               Buf gp = testing::copy_buf(p0, off), gm = testing::copy_buf(m0, 1), gv = testing::copy_buf(v0, 2);
-              adam_step(gp.data(), g.data(), gm.data(), gv.data(), n, 1e-3f, beta1, 0.999f, 1e-8f, wd, bc1, bc2,
-                        decoupled);
+              adam_step(gp.data(), g.data(), gm.data(), gv.data(), n, sc, decoupled);
               EXPECT_TRUE(all_close(p, gp, 1e-6, 1e-5));
               EXPECT_TRUE(all_close(m, gm, 1e-6, 1e-5));
               EXPECT_TRUE(all_close(v, gv, 1e-6, 1e-5));
@@ -76,37 +74,37 @@ TEST(KernelsOptim, SgdMatchesReference) {
 }
 
 // One step from zero state: m = (1 - b1) g, v = (1 - b2) g^2, bc1 = 1 - b1, bc2 = 1 - b2, so
-// p -= lr * g / (|g| + eps) (sign-like first step), plus the weight decay variants.
+// p -= lr * g / (|g| + eps) (sign-like first step), plus the weight decay variants. The scalars
+// come from double-precision betas as torch's Python floats do: 1 - 0.999 is 0.001.
 TEST(KernelsOptim, AdamFirstStepByHand) {
-  const float lr = 0.1f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, wd = 0.5f;
+  const double lr = 0.1, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.5;
+  const AdamScalars s1 = adam_scalars(lr, b1, b2, eps, 0.0, 1), s1w = adam_scalars(lr, b1, b2, eps, wd, 1);
+  const AdamScalars s2w = adam_scalars(lr, b1, b2, eps, wd, 2);
+  EXPECT_EQ(s1.one_minus_beta2, 0.001f);
   for_each_isa([&] {
     float p = 2.0f, g = 0.25f, m = 0, v = 0;
-    adam_step(&p, &g, &m, &v, 1, lr, b1, b2, eps, 0.0f, 1 - b1, 1 - b2, false);
+    adam_step(&p, &g, &m, &v, 1, s1, false);
     EXPECT_NEAR(m, 0.025, 1e-8);
-    // The betas arrive as float, so 1 - beta2 is 1 - 0.999f = 0.00099998713 (torch, holding beta2
-    // as a Python double, uses 0.001): the documented float32 semantics of this API.
-    const double w2 = 1.0 - static_cast<double>(b2);
-    EXPECT_NEAR(v, w2 * 0.0625, 1e-12);
+    EXPECT_FLOAT_EQ(v, 0.001f * 0.0625f);
     EXPECT_NEAR(p, 2.0 - 0.1 * 0.25 / (0.25 + 1e-8), 1e-6);
     // Adam (L2): g' = 0.25 + 0.5 * 2 = 1.25; the first step is still lr * sign.
     p = 2.0f, m = 0, v = 0;
-    adam_step(&p, &g, &m, &v, 1, lr, b1, b2, eps, wd, 1 - b1, 1 - b2, false);
+    adam_step(&p, &g, &m, &v, 1, s1w, false);
     EXPECT_NEAR(m, 0.125, 1e-7);
     EXPECT_NEAR(p, 1.9, 1e-6);
     // AdamW: p *= 1 - lr * wd = 0.95 -> 1.9, then the plain step: 1.9 - 0.1.
     p = 2.0f, m = 0, v = 0;
-    adam_step(&p, &g, &m, &v, 1, lr, b1, b2, eps, wd, 1 - b1, 1 - b2, true);
+    adam_step(&p, &g, &m, &v, 1, s1w, true);
     EXPECT_NEAR(m, 0.025, 1e-8);
     EXPECT_NEAR(p, 1.8, 1e-6);
     // Second AdamW step with g = -0.5 at t = 2:
-    //   m = 0.9 * 0.025 + 0.1 * (-0.5) = -0.0275; v = b2 * w2 * 0.0625 + w2 * 0.25
-    //   p = 1.8 * 0.95 - 0.1 / 0.19 * m / (sqrt(v / 0.001999) + eps)
+    //   m = 0.9 * 0.025 + 0.1 * (-0.5) = -0.0275; v = b2 * 0.001 * 0.0625 + 0.001 * 0.25
     float g2 = -0.5f;
-    adam_step(&p, &g2, &m, &v, 1, lr, b1, b2, eps, wd, 1 - b1 * b1, 1 - b2 * b2, true);
-    const double v2 = b2 * w2 * 0.0625 + w2 * 0.25;
-    const double mh = -0.0275 / 0.19, vh = v2 / (1 - static_cast<double>(b2) * b2);
+    adam_step(&p, &g2, &m, &v, 1, s2w, true);
+    const double v2 = b2 * 0.001 * 0.0625 + 0.001 * 0.25;
+    const double mh = -0.0275 / 0.19, vh = v2 / (1 - b2 * b2);
     EXPECT_NEAR(m, -0.0275, 1e-7);
-    EXPECT_NEAR(v, v2, 1e-10);  // float rounding: ~1 ulp
+    EXPECT_NEAR(v, v2, 1e-10);
     EXPECT_NEAR(p, 1.8 * 0.95 - 0.1 * mh / (std::sqrt(vh) + 1e-8), 1e-6);
   });
 }

@@ -43,8 +43,8 @@ class SGD : public Optimizer {
 
 struct AdamOptions {
   float lr = 1e-3f;
-  float beta1 = 0.9f;
-  float beta2 = 0.999f;
+  double beta1 = 0.9;  // double: torch keeps betas as Python floats (1 - 0.999 must be 0.001)
+  double beta2 = 0.999;
   float eps = 1e-8f;
   float weight_decay = 0.0f;
 };

@@ -7,26 +7,22 @@
 
 namespace nd::kernels::ref {
 
-void adam_step(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta1, float beta2, float eps,
-               float weight_decay, float bc1, float bc2, bool decoupled) {
-  const float step_size = lr / bc1;
-  const float bc2_sqrt = std::sqrt(bc2);
-  const float decay = 1.0f - lr * weight_decay;
-  const float w1 = 1.0f - beta1;
+void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const AdamScalars& s, bool decoupled) {
+  const float w1 = s.one_minus_beta1;
   for (int64_t i = 0; i < n; ++i) {
     float grad = g[i];
-    if (weight_decay != 0.0f) {
+    if (s.weight_decay != 0.0f) {
       if (decoupled) {
-        p[i] *= decay;
+        p[i] *= s.decay;
       } else {
-        grad += weight_decay * p[i];
+        grad += s.weight_decay * p[i];
       }
     }
     // exp_avg.lerp_(grad, 1 - beta1): torch's lerp evaluates from the nearer end.
     m[i] = w1 < 0.5f ? m[i] + w1 * (grad - m[i]) : grad - (grad - m[i]) * (1.0f - w1);
-    v[i] = v[i] * beta2 + (1.0f - beta2) * grad * grad;
-    const float denom = std::sqrt(v[i]) / bc2_sqrt + eps;
-    p[i] -= step_size * m[i] / denom;  // addcdiv_: (value * m) / denom
+    v[i] = v[i] * s.beta2 + s.one_minus_beta2 * grad * grad;
+    const float denom = std::sqrt(v[i]) * s.inv_bc2_sqrt + s.eps;
+    p[i] -= s.step_size * m[i] / denom;  // addcdiv_: (value * m) / denom
   }
 }
 

@@ -4,6 +4,8 @@
 #pragma once
 #include <cstdint>
 
+#include "nd/kernels/optim_kernels.h"
+
 #include "nd/kernels/activation.h"
 #include "nd/kernels/elementwise.h"
 #include "nd/kernels/loss_kernels.h"
@@ -67,8 +69,7 @@ void quantile_loss_grad(const float* y, const float* yhat, const float* w, const
                         float scale, float* dyhat);
 
 // optim_kernels.h
-void adam_step(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta1, float beta2, float eps,
-               float weight_decay, float bc1, float bc2, bool decoupled);
+void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const AdamScalars& s, bool decoupled);
 void sgd_step(float* p, const float* g, float* buf, int64_t n, float lr, float momentum, float dampening,
               float weight_decay, bool nesterov, bool first);
 
