@@ -6,6 +6,7 @@
 // Argument: thread count.
 #include <benchmark/benchmark.h>
 
+#include "nd/kernels/gemm.h"
 #include "nd/nd.h"
 
 namespace {
@@ -79,9 +80,26 @@ void BM_LSTMInferOneSeries(benchmark::State& state) {
   }
 }
 
+// The floor of single-series LSTM inference on this hardware: the 2 layers x 24 steps recurrent
+// matrix-vector products W_hh [512, 128] @ h that no implementation can batch (each needs the
+// previous step's output). Each streams 256 KB of weights from L2.
+void BM_LSTMInferFloorGemv(benchmark::State& state) {
+  set_num_threads(static_cast<int>(state.range(0)));
+  std::vector<float> w(512 * 128, 0.01f), h(128, 0.5f), y(512);
+  std::vector<float> w2(512 * 128, 0.02f);
+  for (auto _ : state) {
+    for (int t = 0; t < 24; ++t) {
+      kernels::gemv(false, 512, 128, 1.0f, w.data(), h.data(), 0.0f, y.data());
+      kernels::gemv(false, 512, 128, 1.0f, w2.data(), h.data(), 0.0f, y.data());
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+}
+
 BENCHMARK(BM_MLPStep)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LSTMStep)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LSTMInferOneSeries)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LSTMInferFloorGemv)->Arg(1)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch 2.13 peer for bench/engine_bench.cc: the same jobs, same thread count.
-Prints one JSON object: {job: median microseconds}. Usage: torch_engine.py --threads N"""
+Prints one JSON object: {job: median microseconds}.
+Usage: torch_engine.py --threads N [--job MLPStep|LSTMStep|LSTMInferOneSeries]"""
 import argparse
 import json
 import statistics
@@ -31,6 +32,7 @@ def timeit(fn, min_time=0.3, reps=5):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--job", default=None, help="run only this job")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -47,7 +49,8 @@ def main():
         loss.backward()
         opt.step()
 
-    res["MLPStep"] = timeit(mlp_step)
+    if args.job in (None, "MLPStep"):
+        res["MLPStep"] = timeit(mlp_step)
 
     lstm = torch.nn.LSTM(1, 128, num_layers=2, batch_first=True)
     head = torch.nn.Linear(128, 12)
@@ -61,7 +64,8 @@ def main():
         loss.backward()
         opt2.step()
 
-    res["LSTMStep"] = timeit(lstm_step)
+    if args.job in (None, "LSTMStep"):
+        res["LSTMStep"] = timeit(lstm_step)
 
     x1 = torch.randn(1, 24, 1)
 
@@ -70,7 +74,8 @@ def main():
             _, (h, _) = lstm(x1)
             head(h[-1])
 
-    res["LSTMInferOneSeries"] = timeit(lstm_infer)
+    if args.job in (None, "LSTMInferOneSeries"):
+        res["LSTMInferOneSeries"] = timeit(lstm_infer)
 
     print(json.dumps(res))
 
