@@ -4,11 +4,17 @@
 // (measured with OpenBLAS 0.3.21 at 32 x 512 x 128), and each gate block [H, B] is contiguous, so
 // the fused cell kernels see [G, H*B] arrays. Backward runs the steps in reverse and accumulates
 // the weight gradients of each step while its gate gradients are still in cache.
+//
+// Batch elements are independent, so with several threads the batch is cut into one block per
+// thread, each running the whole recurrence on its own contiguous state with single-threaded BLAS;
+// per-block weight gradients are summed in block order afterwards (deterministic for a given
+// thread count).
 #include "nd/ops/rnn.h"
 
 #include <algorithm>
 #include <cstring>
 
+#include "nd/core/parallel.h"
 #include "nd/kernels/gemm.h"
 #include "nd/kernels/reduce.h"
 #include "nd/kernels/rnn_cells.h"
@@ -24,7 +30,19 @@ int gates_of(int64_t kind) { return kind == kLstm ? 4 : kind == kGru ? 3 : 1; }
 // Node inputs: x, h0, c0, w_ih, w_hh, b_ih, b_hh; outputs y, h_n, c_n.
 enum { kX = 0, kH0, kC0, kWih, kWhh, kBih, kBhh };
 
-// C[M, N] (+)= op(A) B with M split into row blocks of at most ~1e6 multiply-adds each: small
+struct Dims {
+  int64_t kind, B, T, I, H, G, GH, rows;  // rows: saved gate rows per step (GRU: 4H for r, z, n, hn)
+};
+Dims make_dims(int64_t kind, int64_t B, int64_t T, int64_t I, int64_t H) {
+  const int64_t G = gates_of(kind);
+  return {kind, B, T, I, H, G, G * H, kind == kGru ? 4 * H : G * H};
+}
+
+// Batch blocks: one per thread when each gets a worthwhile slice of the batch.
+int64_t num_blocks(int64_t B) { return std::max<int64_t>(1, std::min<int64_t>(num_threads(), B / 8)); }
+int64_t block_start(int64_t k, int64_t B, int64_t P) { return k * B / P; }
+
+// C[M, N] (+)= op(A) op(B) with M split into row blocks of at most ~1e6 multiply-adds each: small
 // products take OpenBLAS's unpacked small-matrix path, which is markedly faster at these sizes.
 // tb: B is stored [N, K] (row stride K) and used transposed.
 void gemm_split(bool ta, int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b,
@@ -39,24 +57,24 @@ void gemm_split(bool ta, int64_t M, int64_t N, int64_t K, const float* a, int64_
   }
 }
 
-// [B, T, F] <-> per-step feature-major blocks [T][F, B].
-void bt_to_steps(const float* src, float* dst, int64_t B, int64_t T, int64_t F) {
-  for (int64_t b = 0; b < B; ++b)
+// Rows [b0, b0 + nb) of a batch-first [B, T, F] array <-> per-step blocks [T][F, nb].
+void bt_to_steps(const float* src, float* dst, int64_t nb, int64_t T, int64_t F) {
+  for (int64_t b = 0; b < nb; ++b)
     for (int64_t t = 0; t < T; ++t) {
       const float* s = src + (b * T + t) * F;
-      float* d = dst + t * F * B + b;
-      for (int64_t f = 0; f < F; ++f) d[f * B] = s[f];
+      float* d = dst + t * F * nb + b;
+      for (int64_t f = 0; f < F; ++f) d[f * nb] = s[f];
     }
 }
-void steps_to_bt(const float* src, float* dst, int64_t B, int64_t T, int64_t F, bool add) {
-  for (int64_t b = 0; b < B; ++b)
+void steps_to_bt(const float* src, float* dst, int64_t nb, int64_t T, int64_t F, bool add) {
+  for (int64_t b = 0; b < nb; ++b)
     for (int64_t t = 0; t < T; ++t) {
-      const float* s = src + t * F * B + b;
+      const float* s = src + t * F * nb + b;
       float* d = dst + (b * T + t) * F;
       if (add)
-        for (int64_t f = 0; f < F; ++f) d[f] += s[f * B];
+        for (int64_t f = 0; f < F; ++f) d[f] += s[f * nb];
       else
-        for (int64_t f = 0; f < F; ++f) d[f] = s[f * B];
+        for (int64_t f = 0; f < F; ++f) d[f] = s[f * nb];
     }
 }
 // [R, C] -> [C, R] (optionally adding into dst).
@@ -70,86 +88,206 @@ void transpose2(const float* src, float* dst, int64_t R, int64_t C, bool add) {
     }
 }
 
-// i: kind, B, T, I, H. saved: [0] x per step [T, I, B], [1] gates per step [T, G*H, B] (LSTM:
-// activated gates; GRU: (r, z, n, hn) [T, 4H, B]; RNN: h), [2] hs [T+1, H, B], [3] cs [T+1, H, B].
+// Saved state of one batch block, all feature-major per step.
+struct Block {
+  int64_t b0, nb;
+  float* xs;     // [T, I, nb]
+  float* gates;  // [T, rows, nb]
+  float* hs;     // [T+1, H, nb]
+  float* cs;     // [T+1, H, nb] (LSTM)
+};
+Block block_view(const Dims& d, float* xs, float* gates, float* hs, float* cs, int64_t b0, int64_t nb) {
+  return {b0, nb, xs + d.T * d.I * b0, gates + d.T * d.rows * b0, hs + (d.T + 1) * d.H * b0,
+          cs ? cs + (d.T + 1) * d.H * b0 : nullptr};
+}
+
+struct Weights {
+  const float *w_ih, *w_hh, *b_ih, *b_hh;
+};
+
+// Forward scratch of one block: bias blocks and step buffers.
+struct FwdScratch {
+  float *bias_x, *bias_h, *step, *xp;
+};
+
+void forward_block(const Dims& d, const Weights& w, const Block& bk, const FwdScratch& s, const float* x,
+                   const float* h0, const float* c0, float* y, float* hn, float* cn) {
+  const int64_t nb = bk.nb, H = d.H, GH = d.GH, I = d.I, T = d.T, HB = H * nb;
+  bt_to_steps(x + bk.b0 * T * I, bk.xs, nb, T, I);
+  // Each step's gates start from the bias block [GH, nb]: b_ih (+ b_hh except for GRU, where b_hh
+  // sits inside r * (W_hn h + b_hn)).
+  for (int64_t r = 0; r < GH; ++r) {
+    float bx = w.b_ih ? w.b_ih[r] : 0.0f;
+    const float bh = w.b_hh ? w.b_hh[r] : 0.0f;
+    if (d.kind == kGru)
+      kernels::fill(bh, s.bias_h + r * nb, nb);
+    else
+      bx += bh;
+    kernels::fill(bx, s.bias_x + r * nb, nb);
+  }
+  if (h0) transpose2(h0 + bk.b0 * H, bk.hs, nb, H, false); else std::memset(bk.hs, 0, sizeof(float) * HB);
+  if (bk.cs) {
+    if (c0) transpose2(c0 + bk.b0 * H, bk.cs, nb, H, false); else std::memset(bk.cs, 0, sizeof(float) * HB);
+  }
+  // A single series (inference): one GEMM projects every step's input at once, so W_ih is
+  // streamed once instead of once per step; per-step products win for real batches.
+  if (s.xp) kernels::gemm(false, true, GH, T, I, w.w_ih, bk.xs, s.xp, 0.0f);  // xs is [T, I] when nb == 1
+  for (int64_t t = 0; t < T; ++t) {
+    const float* hprev = bk.hs + t * HB;
+    float* hcur = bk.hs + (t + 1) * HB;
+    float* gx = d.kind == kGru ? s.step : bk.gates + t * GH * nb;
+    if (s.xp) {
+      for (int64_t r = 0; r < GH; ++r) gx[r] = s.bias_x[r] + s.xp[r * T + t];
+    } else {
+      std::memcpy(gx, s.bias_x, sizeof(float) * GH * nb);
+      gemm_split(false, GH, nb, I, w.w_ih, I, bk.xs + t * I * nb, gx, 1.0f);  // + W_ih x_t
+    }
+    if (d.kind == kGru) {
+      float* hg = s.step + GH * nb;
+      std::memcpy(hg, s.bias_h, sizeof(float) * GH * nb);
+      gemm_split(false, GH, nb, H, w.w_hh, H, hprev, hg, 1.0f);
+      kernels::gru_cell_forward(gx, hg, hprev, hcur, bk.gates + t * d.rows * nb, 1, HB);
+      continue;
+    }
+    gemm_split(false, GH, nb, H, w.w_hh, H, hprev, gx, 1.0f);  // + W_hh h_{t-1}
+    if (d.kind == kLstm) {
+      kernels::lstm_cell_forward(gx, bk.cs + t * HB, bk.cs + (t + 1) * HB, hcur, 1, HB);
+    } else {
+      kernels::rnn_cell_forward(gx, HB, d.kind == kRnnRelu);
+      std::memcpy(hcur, gx, sizeof(float) * HB);
+    }
+  }
+  steps_to_bt(bk.hs + HB, y + bk.b0 * T * H, nb, T, H, false);
+  transpose2(bk.hs + T * HB, hn + bk.b0 * H, H, nb, false);
+  if (cn) transpose2(bk.cs + T * HB, cn + bk.b0 * H, H, nb, false);
+}
+
+// Gradient sinks of one block: weight gradients (the parameter buffers themselves with one block,
+// per-block scratch otherwise) and batch-indexed input gradients.
+struct BwdOut {
+  float *gw_ih, *gw_hh, *gb_ih, *gb_hh;  // may be null
+  float *gx, *gh0, *gc0;                 // batch-first, may be null
+};
+
+// Scratch floats backward_block needs for a block of nb series.
+int64_t backward_scratch(const Dims& d, int64_t nb) {
+  const int64_t HB = d.H * nb;
+  return d.T * HB /*gys*/ + 4 * HB /*dh, dc, dcp, tmp*/ + 2 * d.GH * nb /*dG, dHG*/ + 2 * d.GH /*db rows*/ +
+         d.GH /*row*/ + d.T * d.I * nb /*dxs*/;
+}
+
+void backward_block(const Dims& d, const Weights& w, const Block& bk, const float* gy,
+                    const float* ghn, const float* gcn, const BwdOut& o, float* scratch) {
+  const int64_t nb = bk.nb, H = d.H, GH = d.GH, I = d.I, T = d.T, HB = H * nb;
+  float* p = scratch;
+  auto take = [&](int64_t n) {
+    float* r = p;
+    p += n;
+    return r;
+  };
+  float* gys = take(T * HB);
+  float* dh = take(HB);
+  float* dc = take(HB);
+  float* dcp = take(HB);
+  float* tmp = take(HB);
+  float* dG = take(GH * nb);
+  float* dHG = take(GH * nb);
+  float* db_ih = take(GH);
+  float* db_hh = take(GH);
+  float* row = take(GH);
+  float* dxs = take(T * I * nb);
+  if (gy) bt_to_steps(gy + bk.b0 * T * H, gys, nb, T, H);
+  std::memset(dh, 0, sizeof(float) * HB);
+  std::memset(dc, 0, sizeof(float) * HB);
+  if (ghn) transpose2(ghn + bk.b0 * H, dh, nb, H, false);
+  if (gcn) transpose2(gcn + bk.b0 * H, dc, nb, H, false);
+  std::memset(db_ih, 0, sizeof(float) * GH);
+  std::memset(db_hh, 0, sizeof(float) * GH);
+  for (int64_t t = T - 1; t >= 0; --t) {
+    if (gy) kernels::axpy(1.0f, gys + t * HB, dh, HB);
+    const float* hprev = bk.hs + t * HB;
+    const float* xt = bk.xs + t * I * nb;
+    if (d.kind == kLstm) {
+      kernels::lstm_cell_backward(bk.gates + t * GH * nb, bk.cs + t * HB, bk.cs + (t + 1) * HB, dh, dc, dG, dcp, 1,
+                                  HB);
+      std::swap(dc, dcp);
+    } else if (d.kind == kGru) {
+      kernels::gru_cell_backward(bk.gates + t * d.rows * nb, hprev, dh, dG, dHG, tmp, 1, HB);
+    } else {
+      kernels::rnn_cell_backward(bk.hs + (t + 1) * HB, dh, dG, HB, d.kind == kRnnRelu);
+    }
+    const float* dR = d.kind == kGru ? dHG : dG;  // gradient w.r.t. the recurrent product
+    // Weight gradients of this step while dG is in cache: dW_hh += dR h_{t-1}^T, dW_ih += dG x_t^T.
+    if (o.gw_hh) gemm_split(false, GH, H, nb, dR, nb, hprev, o.gw_hh, 1.0f, true);
+    if (o.gw_ih) gemm_split(false, GH, I, nb, dG, nb, xt, o.gw_ih, 1.0f, true);
+    if (o.gb_ih) {
+      kernels::reduce_sum(dG, row, GH, nb, 1);
+      kernels::axpy(1.0f, row, db_ih, GH);
+    }
+    if (o.gb_hh) {
+      if (d.kind == kGru || !o.gb_ih) kernels::reduce_sum(dR, row, GH, nb, 1);
+      kernels::axpy(1.0f, row, db_hh, GH);
+    }
+    if (o.gx) gemm_split(true, I, nb, GH, w.w_ih, I, dG, dxs + t * I * nb, 0.0f);  // dx_t = W_ih^T dG
+    if (d.kind == kGru) {
+      gemm_split(true, H, nb, GH, w.w_hh, H, dHG, tmp, 1.0f);  // dh_{t-1} = z dh + W_hh^T dHG
+      std::swap(dh, tmp);
+    } else {
+      gemm_split(true, H, nb, GH, w.w_hh, H, dG, dh, 0.0f);  // dh_{t-1} = W_hh^T dG
+    }
+  }
+  if (o.gb_ih) kernels::axpy(1.0f, db_ih, o.gb_ih, GH);
+  if (o.gb_hh) kernels::axpy(1.0f, db_hh, o.gb_hh, GH);
+  if (o.gx) steps_to_bt(dxs, o.gx + bk.b0 * T * I, nb, T, I, true);
+  if (o.gh0) transpose2(dh, o.gh0 + bk.b0 * H, H, nb, true);
+  if (o.gc0) transpose2(dc, o.gc0 + bk.b0 * H, H, nb, true);
+}
+
+// i: kind, B, T, I, H, P (blocks). saved: [0] xs, [1] gates, [2] hs, [3] cs, each the blocks'
+// feature-major state laid out block after block.
 void recurrent_backward(Graph& g, const Node& n) {
-  const int64_t kind = n.i[0], B = n.i[1], T = n.i[2], I = n.i[3], H = n.i[4];
-  const int64_t G = gates_of(kind), GH = G * H, HB = H * B;
-  const int64_t gate_rows = kind == kGru ? 4 * H : GH;
+  const Dims d = make_dims(n.i[0], n.i[1], n.i[2], n.i[3], n.i[4]);
+  const int64_t P = n.i[5];
   Arena& ar = g.arena();
-  const float* xs = n.saved[0].data;
-  const float* gates = n.saved[1].data;
-  const float* hs = n.saved[2].data;
-  const float* cs = n.saved[3].data;
-  const float* w_ih = g.value(n.in[kWih]).data;
-  const float* w_hh = g.value(n.in[kWhh]).data;
+  const Weights w{g.value(n.in[kWih]).data, g.value(n.in[kWhh]).data, nullptr, nullptr};
   const float* gy = g.grad_or_null(n.out[0]);
   const float* ghn = g.grad_or_null(n.out[1]);
   const float* gcn = n.out[2] >= 0 ? g.grad_or_null(n.out[2]) : nullptr;
-  float* gw_ih = detail::wants_grad(g, n.in[kWih]) ? g.grad_accum(n.in[kWih]) : nullptr;
-  float* gw_hh = detail::wants_grad(g, n.in[kWhh]) ? g.grad_accum(n.in[kWhh]) : nullptr;
-  const bool want_bih = n.in[kBih] >= 0 && detail::wants_grad(g, n.in[kBih]);
-  const bool want_bhh = n.in[kBhh] >= 0 && detail::wants_grad(g, n.in[kBhh]);
-  const bool want_x = detail::wants_grad(g, n.in[kX]);
-
-  float* gys = nullptr;  // [T, H, B]
-  if (gy) {
-    gys = ar.alloc(T * HB);
-    bt_to_steps(gy, gys, B, T, H);
-  }
-  float* dh = ar.alloc_zeroed(HB);
-  if (ghn) transpose2(ghn, dh, B, H, false);
-  float* dc = nullptr;
-  if (kind == kLstm) {
-    dc = ar.alloc_zeroed(HB);
-    if (gcn) transpose2(gcn, dc, B, H, false);
-  }
-  float* dG = ar.alloc(GH * B);                             // w.r.t. the input projection
-  float* dHG = kind == kGru ? ar.alloc(GH * B) : nullptr;  // GRU: w.r.t. W_hh h + b_hh
-  float* dcp = kind == kLstm ? ar.alloc(HB) : nullptr;
-  float* tmp = ar.alloc(HB);
-  float* db_ih = ar.alloc_zeroed(GH);  // summed over steps and batch
-  float* db_hh = ar.alloc_zeroed(GH);
-  float* row = ar.alloc(GH);
-  float* dxs = want_x ? ar.alloc(T * I * B) : nullptr;  // [T, I, B]
-  for (int64_t t = T - 1; t >= 0; --t) {
-    if (gys) kernels::axpy(1.0f, gys + t * HB, dh, HB);
-    const float* hprev = hs + t * HB;
-    const float* xt = xs + t * I * B;
-    if (kind == kLstm) {
-      kernels::lstm_cell_backward(gates + t * GH * B, cs + t * HB, cs + (t + 1) * HB, dh, dc, dG, dcp, 1, HB);
-      std::swap(dc, dcp);
-    } else if (kind == kGru) {
-      kernels::gru_cell_backward(gates + t * gate_rows * B, hprev, dh, dG, dHG, tmp, 1, HB);
-    } else {
-      kernels::rnn_cell_backward(hs + (t + 1) * HB, dh, dG, HB, kind == kRnnRelu);
+  auto want = [&](int slot) { return n.in[slot] >= 0 && detail::wants_grad(g, n.in[slot]); };
+  BwdOut shared{want(kWih) ? g.grad_accum(n.in[kWih]) : nullptr, want(kWhh) ? g.grad_accum(n.in[kWhh]) : nullptr,
+                want(kBih) ? g.grad_accum(n.in[kBih]) : nullptr, want(kBhh) ? g.grad_accum(n.in[kBhh]) : nullptr,
+                want(kX) ? g.grad_accum(n.in[kX]) : nullptr, want(kH0) ? g.grad_accum(n.in[kH0]) : nullptr,
+                d.kind == kLstm && want(kC0) ? g.grad_accum(n.in[kC0]) : nullptr};
+  const int64_t wsize = d.GH * d.I + d.GH * d.H + 2 * d.GH;  // per-block weight-gradient scratch
+  const int64_t max_nb = (d.B + P - 1) / P;
+  const int64_t per_block = backward_scratch(d, max_nb) + (P > 1 ? wsize : 0);
+  float* scratch = ar.alloc(P * per_block);  // all arena work before the parallel region
+  parallel_for(P, 1, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      const int64_t b0 = block_start(k, d.B, P), nb = block_start(k + 1, d.B, P) - b0;
+      const Block bk = block_view(d, n.saved[0].data, n.saved[1].data, n.saved[2].data, n.saved[3].data, b0, nb);
+      float* mine = scratch + k * per_block;
+      BwdOut o = shared;
+      if (P > 1) {  // private weight gradients, reduced below
+        float* wg = mine + backward_scratch(d, max_nb);
+        std::memset(wg, 0, sizeof(float) * wsize);
+        o.gw_ih = shared.gw_ih ? wg : nullptr;
+        o.gw_hh = shared.gw_hh ? wg + d.GH * d.I : nullptr;
+        o.gb_ih = shared.gb_ih ? wg + d.GH * d.I + d.GH * d.H : nullptr;
+        o.gb_hh = shared.gb_hh ? wg + d.GH * d.I + d.GH * d.H + d.GH : nullptr;
+      }
+      backward_block(d, w, bk, gy, ghn, gcn, o, mine);
     }
-    const float* dR = kind == kGru ? dHG : dG;  // gradient w.r.t. the recurrent product
-    // Weight gradients of this step while dG is in cache: dW_hh += dR h_{t-1}^T, dW_ih += dG x_t^T.
-    if (gw_hh) gemm_split(false, GH, H, B, dR, B, hprev, gw_hh, 1.0f, true);
-    if (gw_ih) gemm_split(false, GH, I, B, dG, B, xt, gw_ih, 1.0f, true);
-    if (want_bih) {
-      kernels::reduce_sum(dG, row, GH, B, 1);
-      kernels::axpy(1.0f, row, db_ih, GH);
-    }
-    if (want_bhh) {
-      if (kind == kGru || !want_bih) kernels::reduce_sum(dR, row, GH, B, 1);
-      kernels::axpy(1.0f, row, db_hh, GH);
-    }
-    if (dxs) gemm_split(true, I, B, GH, w_ih, I, dG, dxs + t * I * B, 0.0f);  // dx_t = W_ih^T dG
-    if (kind == kGru) {
-      gemm_split(true, H, B, GH, w_hh, H, dHG, tmp, 1.0f);  // dh_{t-1} = z dh + W_hh^T dHG
-      std::swap(dh, tmp);
-    } else {
-      gemm_split(true, H, B, GH, w_hh, H, dG, dh, 0.0f);  // dh_{t-1} = W_hh^T dG
+  });
+  if (P > 1) {
+    for (int64_t k = 0; k < P; ++k) {  // fixed order: deterministic
+      const float* wg = scratch + k * per_block + backward_scratch(d, max_nb);
+      if (shared.gw_ih) kernels::axpy(1.0f, wg, shared.gw_ih, d.GH * d.I);
+      if (shared.gw_hh) kernels::axpy(1.0f, wg + d.GH * d.I, shared.gw_hh, d.GH * d.H);
+      if (shared.gb_ih) kernels::axpy(1.0f, wg + d.GH * d.I + d.GH * d.H, shared.gb_ih, d.GH);
+      if (shared.gb_hh) kernels::axpy(1.0f, wg + d.GH * d.I + d.GH * d.H + d.GH, shared.gb_hh, d.GH);
     }
   }
-  if (want_bih) kernels::axpy(1.0f, db_ih, g.grad_accum(n.in[kBih]), GH);
-  if (want_bhh) kernels::axpy(1.0f, db_hh, g.grad_accum(n.in[kBhh]), GH);
-  if (dxs) steps_to_bt(dxs, g.grad_accum(n.in[kX]), B, T, I, true);
-  if (n.in[kH0] >= 0 && detail::wants_grad(g, n.in[kH0])) transpose2(dh, g.grad_accum(n.in[kH0]), H, B, true);
-  if (kind == kLstm && n.in[kC0] >= 0 && detail::wants_grad(g, n.in[kC0]))
-    transpose2(dc, g.grad_accum(n.in[kC0]), H, B, true);
 }
 
 RnnOut recurrent(int64_t kind, Var x, Var h0, Var c0, Var w_ih, Var w_hh, Var b_ih, Var b_hh) {
@@ -172,83 +310,45 @@ RnnOut recurrent(int64_t kind, Var x, Var h0, Var c0, Var w_ih, Var w_hh, Var b_
 
   const Var ins[7] = {x, h0, c0, w_ih, w_hh, b_ih, b_hh};
   const bool rec = g.should_record(ins, 7);
+  const Dims d = make_dims(kind, B, T, I, H);
+  const int64_t P = num_blocks(B);
   Arena& ar = g.arena();
-  float* xs = ar.alloc(T * I * B);  // per step [I, B]
-  bt_to_steps(x.data(), xs, B, T, I);
-  // Each step's gates start from the bias block [GH, B]: b_ih (+ b_hh except for GRU, where b_hh
-  // sits inside r * (W_hn h + b_hn)).
-  float* bias_x = ar.alloc(GH * B);
-  float* bias_h = kind == kGru ? ar.alloc(GH * B) : nullptr;
-  for (int64_t r = 0; r < GH; ++r) {
-    float bx = b_ih.defined() ? b_ih.data()[r] : 0.0f;
-    const float bh = b_hh.defined() ? b_hh.data()[r] : 0.0f;
-    if (kind == kGru)
-      kernels::fill(bh, bias_h + r * B, B);
-    else
-      bx += bh;
-    kernels::fill(bx, bias_x + r * B, B);
-  }
-
-  const int64_t gate_rows = kind == kGru ? 4 * H : GH;  // GRU saves (r, z, n, hn)
+  // All arena allocations happen here, before any parallel region.
+  float* xs = ar.alloc(T * I * B);
+  float* gates = ar.alloc(T * d.rows * B);
   float* hs = ar.alloc((T + 1) * HB);
   float* cs = kind == kLstm ? ar.alloc((T + 1) * HB) : nullptr;
-  if (h0.defined()) transpose2(h0.data(), hs, B, H, false); else std::memset(hs, 0, sizeof(float) * HB);
-  if (cs) {
-    if (c0.defined()) transpose2(c0.data(), cs, B, H, false); else std::memset(cs, 0, sizeof(float) * HB);
-  }
-  float* gates = ar.alloc(T * gate_rows * B);  // kept for backward
-  float* step = kind == kGru ? ar.alloc(2 * GH * B) : nullptr;
-  // A single series (inference): one GEMM projects every step's input at once, so W_ih is
-  // streamed once instead of once per step; per-step products win for real batches.
-  const bool project_all = B == 1 && T > 1;
-  float* xp = nullptr;  // [GH, T]
-  if (project_all) {
-    xp = ar.alloc(GH * T);
-    kernels::gemm(false, true, GH, T, I, w_ih.data(), xs, xp, 0.0f);  // xs is [T, I] when B == 1
-  }
-  for (int64_t t = 0; t < T; ++t) {
-    const float* hprev = hs + t * HB;
-    const float* xt = xs + t * I * B;
-    float* hcur = hs + (t + 1) * HB;
-    float* gx = kind == kGru ? step : gates + t * GH * B;
-    if (project_all) {
-      for (int64_t r = 0; r < GH; ++r) gx[r] = bias_x[r] + xp[r * T + t];
-    } else {
-      std::memcpy(gx, bias_x, sizeof(float) * GH * B);
-      gemm_split(false, GH, B, I, w_ih.data(), I, xt, gx, 1.0f);  // + W_ih x_t
-    }
-    if (kind == kGru) {
-      float* hg = step + GH * B;
-      std::memcpy(hg, bias_h, sizeof(float) * GH * B);
-      gemm_split(false, GH, B, H, w_hh.data(), H, hprev, hg, 1.0f);
-      kernels::gru_cell_forward(gx, hg, hprev, hcur, gates + t * gate_rows * B, 1, HB);
-      continue;
-    }
-    gemm_split(false, GH, B, H, w_hh.data(), H, hprev, gx, 1.0f);  // + W_hh h_{t-1}
-    if (kind == kLstm) {
-      kernels::lstm_cell_forward(gx, cs + t * HB, cs + (t + 1) * HB, hcur, 1, HB);
-    } else {
-      kernels::rnn_cell_forward(gx, HB, kind == kRnnRelu);
-      std::memcpy(hcur, gx, sizeof(float) * HB);
-    }
-  }
   RnnOut out;
   out.y = g.empty(Shape{B, T, H}, rec);
-  steps_to_bt(hs + HB, out.y.data(), B, T, H, false);
   out.h_n = g.empty(Shape{B, H}, rec);
-  transpose2(hs + T * HB, out.h_n.data(), H, B, false);
-  if (kind == kLstm) {
-    out.c_n = g.empty(Shape{B, H}, rec);
-    transpose2(cs + T * HB, out.c_n.data(), H, B, false);
-  }
+  if (kind == kLstm) out.c_n = g.empty(Shape{B, H}, rec);
+  const int64_t max_nb = (B + P - 1) / P;
+  const int64_t scratch_per = 2 * GH * max_nb + 2 * GH * max_nb;  // bias_x, bias_h, step (2 GH nb)
+  float* scratch = ar.alloc(P * scratch_per);
+  float* xp = (B == 1 && T > 1) ? ar.alloc(GH * T) : nullptr;
+  const Weights w{w_ih.data(), w_hh.data(), b_ih.defined() ? b_ih.data() : nullptr,
+                  b_hh.defined() ? b_hh.data() : nullptr};
+  const float* xd = x.data();
+  const float* h0d = h0.defined() ? h0.data() : nullptr;
+  const float* c0d = c0.defined() ? c0.data() : nullptr;
+  float* cn = kind == kLstm ? out.c_n.data() : nullptr;
+  parallel_for(P, 1, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      const int64_t b0 = block_start(k, B, P), nb = block_start(k + 1, B, P) - b0;
+      float* sc = scratch + k * scratch_per;
+      const FwdScratch s{sc, sc + GH * max_nb, sc + 2 * GH * max_nb, xp};
+      forward_block(d, w, block_view(d, xs, gates, hs, cs, b0, nb), s, xd, h0d, c0d, out.y.data(),
+                    out.h_n.data(), cn);
+    }
+  });
   if (rec) {
     const Var outs[3] = {out.y, out.h_n, out.c_n};
     Node& n = g.record(&recurrent_backward, outs, kind == kLstm ? 3 : 2, ins, 7);
-    n.i[0] = kind, n.i[1] = B, n.i[2] = T, n.i[3] = I, n.i[4] = H;
-    n.saved[0] = Tensor(xs, Shape{T, I, B});
-    n.saved[1] = Tensor(gates, Shape{T, gate_rows, B});
-    n.saved[2] = Tensor(hs, Shape{T + 1, H, B});
-    if (cs) n.saved[3] = Tensor(cs, Shape{T + 1, H, B});
+    n.i[0] = kind, n.i[1] = B, n.i[2] = T, n.i[3] = I, n.i[4] = H, n.i[5] = P;
+    n.saved[0] = Tensor(xs, Shape{T * I * B});
+    n.saved[1] = Tensor(gates, Shape{T * d.rows * B});
+    n.saved[2] = Tensor(hs, Shape{(T + 1) * HB});
+    if (cs) n.saved[3] = Tensor(cs, Shape{(T + 1) * HB});
   }
   return out;
 }
