@@ -142,6 +142,40 @@ def loss_cases():
     return out
 
 
+def scaler_cases():
+    """NeuralForecast's TemporalNorm (per-window) and coreforecast's local scalers."""
+    try:
+        from neuralforecast.common._scalers import TemporalNorm
+        import numpy as np
+        from coreforecast.grouped_array import GroupedArray
+        import coreforecast.scalers as cs
+    except Exception as e:  # noqa: BLE001
+        print("neuralforecast/coreforecast not importable, skipping scaler goldens:", e, file=sys.stderr)
+        return {}
+    x = torch.randn(5, 12, 1) * 3 + 2
+    x[1] = 4.0  # constant window: zero spread
+    x[2, :6] = torch.tensor([1.0, 1.0, 1.0, 1.0, 1.0, 9.0]).unsqueeze(-1)  # mad 0 -> std fallback
+    mask = torch.ones(5, 12, 1)
+    mask[3, :5] = 0.0  # padded start
+    mask[4, ::2] = 0.0
+    windows = []
+    for t in ["identity", "standard", "robust", "minmax", "minmax1", "invariant"]:
+        norm = TemporalNorm(scaler_type=t, dim=1)
+        z = norm.transform(x=x.clone(), mask=mask)
+        windows.append({"type": t, "shift": flat(norm.x_shift), "scale": flat(norm.x_scale), "z": flat(z)})
+    values = np.concatenate([np.random.RandomState(0).randn(9) * 5 + 1, [3.0] * 4,
+                             np.random.RandomState(1).rand(8) * 100]).astype(np.float64)
+    indptr = np.array([0, 9, 13, 21])
+    ga = GroupedArray(values, indptr)
+    local = []
+    for name, sc in [("standard", cs.LocalStandardScaler()), ("robust", cs.LocalRobustScaler(scale="mad")),
+                     ("robust-iqr", cs.LocalRobustScaler(scale="iqr")), ("minmax", cs.LocalMinMaxScaler())]:
+        sc.fit(ga)
+        local.append({"type": name, "stats": sc.stats_.reshape(-1).tolist(), "z": sc.transform(ga).tolist()})
+    return {"x": flat(x), "mask": flat(mask), "rows": 5, "len": 12, "windows": windows,
+            "local_values": values.tolist(), "local_indptr": indptr.tolist(), "local": local}
+
+
 def main():
     assert torch.__version__.startswith("2.13"), f"expected torch 2.13, got {torch.__version__}"
     torch.set_num_threads(1)
@@ -172,7 +206,7 @@ def main():
         scheduler_case("onecycle", lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.1, total_steps=41)),
     ]
     doc = {"torch": torch.__version__, "modules": cases, "functional": functional_cases(), "optimizers": opts, "schedulers": scheds,
-           "losses": loss_cases()}
+           "losses": loss_cases(), "scalers": scaler_cases()}
     with open(OUT, "w") as f:
         json.dump(doc, f)
     print("wrote", OUT, "with", len(cases), "modules,", len(opts), "optimizers,", len(scheds), "schedulers,",
