@@ -23,7 +23,7 @@ JOBS = {"MLPStep": 5.0, "LSTMStep": 2.0, "LSTMInferOneSeries": 10.0}  # job -> t
 
 def ours(job, threads, min_time=0.3):
     out = subprocess.run(
-        [os.path.join(BUILD, "engine_bench"), "--benchmark_format=json", f"--benchmark_filter=BM_{job}/{threads}$",
+        [os.path.join(BUILD, "engine_bench"), "--benchmark_format=json", f"--benchmark_filter=^BM_{job}/{threads}/",
          "--benchmark_repetitions=3", "--benchmark_report_aggregates_only=true", f"--benchmark_min_time={min_time}"],
         check=True, capture_output=True, text=True).stdout
     for b in json.loads(out)["benchmarks"]:

@@ -1,0 +1,67 @@
+// Training and inference windows, sampled as NeuralForecast does: each step takes the next
+// `batch_size` series of a shuffled epoch, considers every window of input_size + h values
+// (step_size apart) of those series, right-padded by h (and left-padded by input_size - 1 with
+// start_padding_enabled) with an availability mask, keeps the windows with at least one
+// available input and one available output value, and samples `windows_batch_size` of them
+// (without replacement, or with replacement when fewer exist). Window validity follows from the
+// padding alone (targets are checked finite on input), so candidate windows are counted
+// arithmetically instead of materialized.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "nd/core/rng.h"
+#include "nd/data/scalers.h"
+
+namespace nd::forecast {
+
+struct SeriesView {
+  const float* y;
+  int64_t n;
+};
+
+struct WindowSpec {
+  int64_t input_size = 0, h = 0, step_size = 1;
+  bool start_padding = false;
+};
+
+// A batch of W windows: y and mask [W, L + h] (row-major), plus each window's series index.
+struct WindowBatchData {
+  int64_t W = 0, L = 0, h = 0;
+  std::vector<float> y, mask;
+  std::vector<int64_t> series;
+  // Per-window scaler statistics (filled by scale_windows).
+  std::vector<float> shift, scale;
+};
+
+class WindowSampler {
+ public:
+  WindowSampler(const WindowSpec& spec, int64_t batch_size, int64_t windows_batch_size, bool drop_last,
+                uint64_t seed);
+  // Samples the next training batch from `series` (the training part of each series).
+  void next(const std::vector<SeriesView>& series, WindowBatchData* out);
+
+ private:
+  WindowSpec spec_;
+  int64_t batch_size_, windows_batch_size_;
+  bool drop_last_;
+  Rng rng_;
+  std::vector<int64_t> perm_;
+  size_t pos_ = 0;
+  std::vector<int64_t> first_, count_;  // per selected series: first valid start, number of windows
+};
+
+// Number of training windows of a series of length n (0 when it is too short).
+int64_t count_windows(const WindowSpec& spec, int64_t n, int64_t* first_start);
+// Copies window `start` (in padded coordinates) of series s into row `row` of out.
+void fill_window(const WindowSpec& spec, const SeriesView& s, int64_t start, int64_t row, WindowBatchData* out);
+
+// The inference window of each series: its last input_size values (left-padded and masked when
+// the series is shorter), outputs zero / masked.
+void last_windows(const WindowSpec& spec, const std::vector<SeriesView>& series, WindowBatchData* out);
+
+// Per-window statistics over the input part (available values only) and scaling of the whole
+// window in place, as NeuralForecast's _normalization; the statistics are kept for inversion.
+void scale_windows(data::ScalerType t, WindowBatchData* b);
+
+}  // namespace nd::forecast

@@ -1,0 +1,120 @@
+// NeuralForecast orchestrator: input checks, local scaling, per-model training and the forecast
+// frame with NeuralForecast's column names.
+#include "nd/forecast/neuralforecast.h"
+
+#include <cmath>
+
+#include "nd/core/error.h"
+#include "nd/data/csv.h"
+
+namespace nd::forecast {
+
+NeuralForecast::NeuralForecast(std::vector<std::unique_ptr<models::Model>> models, std::string freq,
+                               std::string local_scaler_type)
+    : models_(std::move(models)), freq_alias_(std::move(freq)) {
+  ND_CHECK(!models_.empty(), "NeuralForecast needs at least one model");
+  for (size_t a = 0; a < models_.size(); ++a)
+    for (size_t b = a + 1; b < models_.size(); ++b)
+      ND_CHECK(models_[a]->alias() != models_[b]->alias(), "two models share the alias '", models_[a]->alias(),
+               "'; give one an alias");
+  if (!freq_alias_.empty()) freq_ = data::Frequency::parse(freq_alias_);
+  if (!local_scaler_type.empty()) {
+    local_scaler_ = data::local_scaler_from_name(local_scaler_type);
+    has_local_scaler_ = true;
+  }
+}
+
+void NeuralForecast::check_frame(const data::Frame& df, bool for_fit) const {
+  df.check();
+  ND_CHECK(df.n_series() > 0, "the data frame has no series");
+  const std::vector<float>& y = df.column("y");
+  for (int64_t s = 0; s < df.n_series(); ++s)
+    for (int64_t r = df.indptr[s]; r < df.indptr[s + 1]; ++r)
+      ND_CHECK(std::isfinite(y[r]), "series '", df.ids[s], "': target y is ", y[r], " at ds ",
+               data::format_time(df.ds[r], df.time_kind), " (missing values are not supported)");
+  (void)for_fit;
+}
+
+namespace {
+// Locally scaled copies of each series' target, with per-series (loc, scale).
+struct Scaled {
+  std::vector<float> y, loc, scale;
+  std::vector<SeriesView> views;
+};
+Scaled local_scale(const data::Frame& df, bool enabled, data::LocalScalerType t) {
+  Scaled s;
+  s.y = df.column("y");
+  s.loc.assign(df.n_series(), 0.0f);
+  s.scale.assign(df.n_series(), 1.0f);
+  std::vector<float> scratch;
+  for (int64_t k = 0; k < df.n_series(); ++k) {
+    float* p = s.y.data() + df.indptr[k];
+    const int64_t n = df.length(k);
+    if (enabled) {
+      scratch.resize(static_cast<size_t>(n));
+      data::local_statistics(t, p, n, &s.loc[k], &s.scale[k], scratch.data());
+      data::local_forward(p, n, s.loc[k], s.scale[k]);
+    }
+  }
+  for (int64_t k = 0; k < df.n_series(); ++k) s.views.push_back({s.y.data() + df.indptr[k], df.length(k)});
+  return s;
+}
+}  // namespace
+
+void NeuralForecast::fit(const data::Frame& df, int64_t val_size) {
+  check_frame(df, true);
+  if (freq_alias_.empty()) {
+    // Infer from the longest series.
+    int64_t best = 0;
+    for (int64_t s = 1; s < df.n_series(); ++s)
+      if (df.length(s) > df.length(best)) best = s;
+    freq_ = data::Frequency::infer(df.ds.data() + df.indptr[best], df.length(best), df.time_kind);
+  }
+  ND_CHECK((freq_.unit == data::Frequency::Unit::step) == (df.time_kind == data::TimeKind::integer),
+           "frequency '", freq_.str(), "' does not fit ", df.time_kind == data::TimeKind::integer ? "integer" : "date",
+           " timestamps");
+  data::check_regular(df, freq_);
+  train_ = df;
+  Scaled sc = local_scale(train_, has_local_scaler_, local_scaler_);
+  reports_.clear();
+  for (auto& m : models_) reports_.push_back(train_model(*m, sc.views, val_size, verbose));
+  fitted_ = true;
+}
+
+data::Frame NeuralForecast::predict(const data::Frame* df_in) {
+  ND_CHECK(fitted_, "predict() before fit()");
+  const data::Frame& df = df_in ? *df_in : train_;
+  if (df_in) {
+    check_frame(df, false);
+    data::check_regular(df, freq_);
+  }
+  Scaled sc = local_scale(df, has_local_scaler_, local_scaler_);
+  const int64_t S = df.n_series();
+  data::Frame out;
+  out.ids = df.ids;
+  out.time_kind = df.time_kind;
+  out.indptr.assign(1, 0);
+  int64_t h_max = 0;
+  for (auto& m : models_) h_max = std::max(h_max, m->h());
+  for (auto& m : models_)
+    ND_CHECK(m->h() == h_max, "models with different horizons (", m->h(), " vs ", h_max, ") in one NeuralForecast");
+  for (int64_t s = 0; s < S; ++s) {
+    const int64_t last = df.ds[df.indptr[s + 1] - 1];
+    for (int64_t k = 1; k <= h_max; ++k) out.ds.push_back(freq_.advance(last, k));
+    out.indptr.push_back(out.indptr.back() + h_max);
+  }
+  for (auto& m : models_) {
+    const std::vector<float> f = predict_model(*m, sc.views);  // [S, h, Q]
+    const int64_t Q = m->n_outputs(), h = m->h();
+    const std::vector<std::string>& suffixes = m->loss().output_names();
+    for (int64_t q = 0; q < Q; ++q) {
+      std::vector<float> col(static_cast<size_t>(S * h));
+      for (int64_t s = 0; s < S; ++s)
+        for (int64_t t = 0; t < h; ++t) col[s * h + t] = f[(s * h + t) * Q + q] * sc.scale[s] + sc.loc[s];
+      out.set_column(m->alias() + suffixes[q], std::move(col));
+    }
+  }
+  return out;
+}
+
+}  // namespace nd::forecast

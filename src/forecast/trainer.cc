@@ -1,0 +1,193 @@
+// The training loop of one model (NeuralForecast BaseModel.training_step / validation_step) and
+// batched inference from each series' last window.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+
+#include "nd/autograd/graph.h"
+#include "nd/core/error.h"
+#include "nd/forecast/neuralforecast.h"
+#include "nd/optim/optimizer.h"
+
+namespace nd::forecast {
+
+namespace {
+
+WindowSpec spec_of(const models::Model& m) {
+  return {m.input_size(), m.h(), m.geti("step_size"), m.getb("start_padding_enabled")};
+}
+
+// Splits a scaled window batch into the model's inputs and the loss targets.
+struct Split {
+  std::vector<float> in_y, in_mask, out_y, out_mask;
+  void from(const WindowBatchData& b) {
+    const int64_t W = b.W, L = b.L, h = b.h, len = L + h;
+    in_y.resize(W * L), in_mask.resize(W * L), out_y.resize(W * h), out_mask.resize(W * h);
+    for (int64_t r = 0; r < W; ++r) {
+      std::copy(b.y.begin() + r * len, b.y.begin() + r * len + L, in_y.begin() + r * L);
+      std::copy(b.mask.begin() + r * len, b.mask.begin() + r * len + L, in_mask.begin() + r * L);
+      std::copy(b.y.begin() + r * len + L, b.y.begin() + (r + 1) * len, out_y.begin() + r * h);
+      std::copy(b.mask.begin() + r * len + L, b.mask.begin() + (r + 1) * len, out_mask.begin() + r * h);
+    }
+  }
+};
+
+Var forward(models::Model& m, Graph& g, Split& s, int64_t W) {
+  models::WindowBatch b;
+  b.B = W, b.L = m.input_size(), b.h = m.h();
+  b.insample_y = g.input(Tensor(s.in_y.data(), Shape{W, b.L}));
+  b.insample_mask = g.input(Tensor(s.in_mask.data(), Shape{W, b.L}));
+  return m.forward(b);
+}
+
+// Mean validation loss (scaled space) over the windows whose outputs lie in the last val_size
+// values of each series, step_size apart.
+float validation_loss(models::Model& m, const std::vector<SeriesView>& series, int64_t val_size,
+                      data::ScalerType st) {
+  const int64_t L = m.input_size(), h = m.h(), step = m.geti("step_size");
+  WindowSpec spec = spec_of(m);
+  WindowBatchData wb;
+  wb.L = L, wb.h = h;
+  int64_t W = 0;
+  for (const SeriesView& s : series)
+    for (int64_t out0 = s.n - val_size; out0 + h <= s.n; out0 += step) ++W;
+  wb.W = W;
+  wb.y.resize(W * (L + h));
+  wb.mask.resize(W * (L + h));
+  int64_t row = 0;
+  for (const SeriesView& s : series)
+    for (int64_t out0 = s.n - val_size; out0 + h <= s.n; out0 += step) {
+      WindowSpec nopad = spec;
+      nopad.start_padding = false;
+      fill_window(nopad, s, out0 - L, row++, &wb);
+    }
+  scale_windows(st, &wb);
+  Split sp;
+  sp.from(wb);
+  Graph g;
+  NoGradGuard ng(g);
+  Var yhat = forward(m, g, sp, W);
+  return m.valid_loss()(yhat, Tensor(sp.out_y.data(), Shape{W, h}), Tensor(sp.out_mask.data(), Shape{W, h}),
+                        Tensor(sp.in_y.data(), Shape{W, L}))
+      .item();
+}
+
+}  // namespace
+
+TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series, int64_t val_size, bool verbose) {
+  const int64_t L = m.input_size(), h = m.h();
+  const WindowSpec spec = spec_of(m);
+  const data::ScalerType st = data::scaler_from_name(m.gets("scaler_type"));
+  ND_CHECK(st != data::ScalerType::revin, m.name(), ": scaler_type 'revin' is not supported yet");
+  ND_CHECK(m.futr_exog_list().empty() && m.hist_exog_list().empty() && m.stat_exog_list().empty(), m.name(),
+           ": exogenous variables are not supported by the trainer yet");
+  ND_CHECK(val_size >= 0, "val_size must be >= 0, got ", val_size);
+  if (val_size > 0)
+    ND_CHECK(val_size >= h, "val_size (", val_size, ") must be at least the horizon h = ", h);
+  std::vector<SeriesView> train(series.size());
+  int64_t windows = 0;
+  for (size_t s = 0; s < series.size(); ++s) {
+    ND_CHECK(series[s].n > val_size, "series ", s, " has ", series[s].n, " values, not more than val_size ", val_size);
+    train[s] = {series[s].y, series[s].n - val_size};
+    windows += count_windows(spec, train[s].n, nullptr);
+  }
+  ND_CHECK(windows > 0, m.name(), ": every series is too short for training: input_size + h = ", L + h,
+           " (without start_padding_enabled a series needs at least input_size + 1 training values)");
+
+  WindowSampler sampler(spec, m.geti("batch_size"), m.geti("windows_batch_size"), m.getb("drop_last_loader"),
+                        static_cast<uint64_t>(m.geti("random_seed")) * 7919u + 17u);
+  optim::AdamOptions ao;
+  ao.lr = static_cast<float>(m.getf("learning_rate"));
+  optim::Adam opt(m.params(), ao);
+  std::unique_ptr<optim::StepLR> sched;
+  if (m.geti("num_lr_decays") > 0)
+    sched = std::make_unique<optim::StepLR>(optim::StepLR::neuralforecast(opt, m.geti("max_steps"), m.geti("num_lr_decays")));
+  const models::json& clip = m.config()["gradient_clip_val"];
+  const int64_t max_steps = m.geti("max_steps"), check_every = m.geti("val_check_steps");
+  const int64_t patience = m.geti("early_stop_patience_steps");
+
+  TrainReport rep;
+  rep.model = m.alias();
+  Graph g;
+  WindowBatchData wb;
+  Split sp;
+  float best = std::numeric_limits<float>::infinity();
+  int64_t bad_checks = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  m.set_training(true);
+  for (int64_t step = 1; step <= max_steps; ++step) {
+    sampler.next(train, &wb);
+    scale_windows(st, &wb);
+    sp.from(wb);
+    g.reset();
+    opt.zero_grad();
+    Var yhat = forward(m, g, sp, wb.W);
+    Var loss = m.loss()(yhat, Tensor(sp.out_y.data(), Shape{wb.W, h}), Tensor(sp.out_mask.data(), Shape{wb.W, h}),
+                        Tensor(sp.in_y.data(), Shape{wb.W, L}));
+    rep.train_loss = loss.item();
+    ND_CHECK(std::isfinite(rep.train_loss), m.name(), ": training loss became ", rep.train_loss, " at step ", step,
+             " (try a lower learning_rate or a scaler_type)");
+    g.backward(loss);
+    if (clip.is_number()) optim::clip_grad_norm(m.params(), clip.get<float>());
+    opt.step();
+    if (sched) sched->step();
+    rep.steps = step;
+    bool stop = false;
+    if (val_size > 0 && step % check_every == 0) {
+      m.set_training(false);
+      rep.valid_loss = validation_loss(m, series, val_size, st);
+      m.set_training(true);
+      if (rep.valid_loss < best) {
+        best = rep.valid_loss;
+        bad_checks = 0;
+      } else if (patience > 0 && ++bad_checks >= patience) {
+        stop = true;
+      }
+    }
+    if (verbose && (step % std::max<int64_t>(1, max_steps / 10) == 0 || step == max_steps || stop)) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::fprintf(stderr, "[%s] step %lld/%lld  loss %.5f", rep.model.c_str(), static_cast<long long>(step),
+                   static_cast<long long>(max_steps), rep.train_loss);
+      if (rep.valid_loss >= 0) std::fprintf(stderr, "  valid %.5f", rep.valid_loss);
+      std::fprintf(stderr, "  %.0f steps/s%s\n", step / std::max(secs, 1e-9), stop ? "  (early stop)" : "");
+    }
+    if (stop) break;
+  }
+  m.set_training(false);
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return rep;
+}
+
+std::vector<float> predict_model(models::Model& m, const std::vector<SeriesView>& series) {
+  const int64_t h = m.h(), L = m.input_size(), Q = m.n_outputs();
+  const data::ScalerType st = data::scaler_from_name(m.gets("scaler_type"));
+  WindowBatchData wb;
+  last_windows(spec_of(m), series, &wb);
+  scale_windows(st, &wb);
+  Split sp;
+  sp.from(wb);
+  const int64_t S = wb.W;
+  int64_t chunk = m.geti("inference_windows_batch_size");
+  if (chunk <= 0) chunk = S;
+  std::vector<float> out(static_cast<size_t>(S * h * Q));
+  Graph g;
+  m.set_training(false);
+  for (int64_t s0 = 0; s0 < S; s0 += chunk) {
+    const int64_t n = std::min(chunk, S - s0);
+    g.reset();
+    NoGradGuard ng(g);
+    models::WindowBatch b;
+    b.B = n, b.L = L, b.h = h;
+    b.insample_y = g.input(Tensor(sp.in_y.data() + s0 * L, Shape{n, L}));
+    b.insample_mask = g.input(Tensor(sp.in_mask.data() + s0 * L, Shape{n, L}));
+    Var yhat = m.forward(b);  // [n, h, Q]
+    std::copy(yhat.data(), yhat.data() + n * h * Q, out.begin() + s0 * h * Q);
+  }
+  // Back to the data scale, window by window.
+  for (int64_t s = 0; s < S; ++s) data::scale_inverse(st, out.data() + s * h * Q, h * Q, wb.shift[s], wb.scale[s]);
+  return out;
+}
+
+}  // namespace nd::forecast

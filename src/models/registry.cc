@@ -1,0 +1,213 @@
+// Model registry, hyperparameter schemas and config validation.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include "models/models_internal.h"
+#include "nd/core/error.h"
+
+namespace nd::models {
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+const char* type_name(const json& v) {
+  if (v.is_null()) return "None";
+  if (v.is_boolean()) return "bool";
+  if (v.is_number_integer()) return "int";
+  if (v.is_number()) return "float";
+  if (v.is_string()) return "str";
+  if (v.is_array()) return "list";
+  return "dict";
+}
+
+// Is `v` acceptable where the default is `def`? Ints are accepted for floats; lists must hold
+// the element type of a non-empty default list.
+bool type_ok(const json& def, const json& v) {
+  if (v.is_null()) return true;
+  if (def.is_null()) return true;  // required / free-form (e.g. loss)
+  if (def.is_boolean()) return v.is_boolean();
+  if (def.is_number_integer()) return v.is_number_integer();
+  if (def.is_number()) return v.is_number();
+  if (def.is_string()) return v.is_string() || v.is_object();
+  if (def.is_array()) {
+    if (!v.is_array()) return false;
+    if (def.empty()) return true;
+    for (const json& e : v)
+      if (!type_ok(def[0], e)) return false;
+    return true;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<HParam> common_params(const json& overrides) {
+  std::vector<HParam> p = {
+      {"h", nullptr, "forecast horizon (required)"},
+      {"input_size", nullptr, "autoregressive input length (required)"},
+      {"futr_exog_list", json::array(), "future exogenous columns"},
+      {"hist_exog_list", json::array(), "historic exogenous columns"},
+      {"stat_exog_list", json::array(), "static exogenous columns"},
+      {"exclude_insample_y", false, "do not feed the target's past to the model"},
+      {"loss", "MAE", "training loss: MAE, MSE, RMSE, MAPE, SMAPE, MASE, HuberLoss, QuantileLoss, MQLoss"},
+      {"valid_loss", nullptr, "validation loss (default: the training loss)"},
+      {"max_steps", 1000, "number of training steps"},
+      {"learning_rate", 1e-3, "Adam learning rate"},
+      {"num_lr_decays", -1, "number of learning-rate halvings over max_steps (-1: none)"},
+      {"early_stop_patience_steps", -1, "validation checks without improvement before stopping (-1: off)"},
+      {"val_check_steps", 100, "training steps between validation checks"},
+      {"batch_size", 32, "series per training batch"},
+      {"valid_batch_size", nullptr, "series per validation batch (default batch_size)"},
+      {"windows_batch_size", 1024, "windows sampled per training step"},
+      {"inference_windows_batch_size", -1, "windows per inference batch (-1: all)"},
+      {"start_padding_enabled", false, "pad the start of series with zeros (masked) to fit input_size"},
+      {"step_size", 1, "step between consecutive training windows"},
+      {"scaler_type", "identity", "per-window scaler: identity, standard, robust, minmax, minmax1, invariant, revin"},
+      {"random_seed", 1, "seed for initialization and window sampling"},
+      {"drop_last_loader", false, "drop the last incomplete series batch of an epoch"},
+      {"alias", nullptr, "output column name (default: the model name)"},
+      {"gradient_clip_val", nullptr, "clip the global gradient norm to this value"},
+  };
+  for (auto& [k, v] : overrides.items()) {
+    auto it = std::find_if(p.begin(), p.end(), [&](const HParam& h) { return h.name == k; });
+    ND_DCHECK(it != p.end());
+    if (it != p.end()) it->default_value = v;
+  }
+  return p;
+}
+
+const std::vector<ModelInfo>& all_models() {
+  static const std::vector<ModelInfo> models = [] {
+    return std::vector<ModelInfo>{mlp_info(), nlinear_info(), dlinear_info()};
+  }();
+  return models;
+}
+
+const ModelInfo& find_model(const std::string& name) {
+  const std::string want = lower(name);
+  for (const ModelInfo& m : all_models())
+    if (lower(m.name) == want) return m;
+  std::string names;
+  for (const ModelInfo& m : all_models()) names += (names.empty() ? "" : ", ") + m.name;
+  ND_THROW("unknown model '", name, "'; available models: ", names);
+}
+
+json resolve_config(const ModelInfo& info, const json& kwargs) {
+  ND_CHECK(kwargs.is_object(), info.name, ": hyperparameters must be given as a JSON object");
+  json cfg = json::object();
+  for (const HParam& p : info.params) cfg[p.name] = p.default_value;
+  for (auto& [k, v] : kwargs.items()) {
+    auto it = std::find_if(info.params.begin(), info.params.end(), [&](const HParam& p) { return p.name == k; });
+    if (it == info.params.end()) {
+      std::string names;
+      for (const HParam& p : info.params) names += (names.empty() ? "" : ", ") + p.name;
+      ND_THROW(info.name, ": unknown hyperparameter '", k, "'; ", info.name, " accepts: ", names);
+    }
+    ND_CHECK(type_ok(it->default_value, v), info.name, ": hyperparameter '", k, "' expects ",
+             type_name(it->default_value), " (like ", it->default_value.dump(), "), got ", type_name(v), " ", v.dump());
+    cfg[k] = it->default_value.is_number_float() && v.is_number_integer() ? json(v.get<double>()) : v;
+  }
+  for (const char* req : {"h", "input_size"})
+    ND_CHECK(cfg.contains(req) && cfg[req].is_number_integer(), info.name, ": hyperparameter '", req,
+             "' is required (an integer)");
+  ND_CHECK(cfg["h"].get<int64_t>() >= 1, info.name, ": h must be >= 1, got ", cfg["h"].dump());
+  ND_CHECK(cfg["input_size"].get<int64_t>() >= 1, info.name, ": input_size must be >= 1, got ",
+           cfg["input_size"].dump());
+  for (const char* pos : {"max_steps", "batch_size", "windows_batch_size", "step_size", "val_check_steps"})
+    if (cfg.contains(pos))
+      ND_CHECK(cfg[pos].get<int64_t>() >= 1, info.name, ": ", pos, " must be >= 1, got ", cfg[pos].dump());
+  if (cfg.contains("learning_rate"))
+    ND_CHECK(cfg["learning_rate"].get<double>() > 0.0, info.name, ": learning_rate must be positive, got ",
+             cfg["learning_rate"].dump());
+  auto check_exog = [&](const char* key, bool allowed) {
+    if (!cfg.contains(key)) return;
+    ND_CHECK(allowed || cfg[key].empty(), info.name, " does not take ", key, " (got ", cfg[key].dump(), ")");
+  };
+  check_exog("futr_exog_list", info.futr_exog);
+  check_exog("hist_exog_list", info.hist_exog);
+  check_exog("stat_exog_list", info.stat_exog);
+  loss_from_json(cfg["loss"]);  // validate early
+  if (!cfg["valid_loss"].is_null()) loss_from_json(cfg["valid_loss"]);
+  return cfg;
+}
+
+std::unique_ptr<Model> make_model(const std::string& name, const json& kwargs) {
+  const ModelInfo& info = find_model(name);
+  std::unique_ptr<Model> m = info.create(resolve_config(info, kwargs));
+  m->params().allocate(static_cast<uint64_t>(m->geti("random_seed")));
+  return m;
+}
+
+losses::Loss loss_from_json(const json& j) {
+  using losses::Loss;
+  if (j.is_string()) return Loss::by_name(j.get<std::string>());
+  ND_CHECK(j.is_object() && j.contains("name") && j["name"].is_string(),
+           "loss must be a name like \"MAE\" or an object like {\"name\": \"MQLoss\", \"level\": [80, 90]}, got ",
+           j.dump());
+  const std::string n = lower(j["name"].get<std::string>());
+  auto fl = [&](const char* k) {
+    return j.contains(k) && !j[k].is_null() ? j[k].get<std::vector<float>>() : std::vector<float>{};
+  };
+  const std::vector<float> hw = fl("horizon_weight");
+  for (auto& [k, v] : j.items()) {
+    static const char* known[] = {"name", "horizon_weight", "level", "quantiles", "q", "delta", "seasonality"};
+    ND_CHECK(std::find(std::begin(known), std::end(known), k) != std::end(known), "loss ", j["name"].dump(),
+             ": unknown argument '", k, "'");
+    (void)v;
+  }
+  if (n == "mae") return Loss::MAE(hw);
+  if (n == "mse") return Loss::MSE(hw);
+  if (n == "rmse") return Loss::RMSE(hw);
+  if (n == "mape") return Loss::MAPE(hw);
+  if (n == "smape") return Loss::SMAPE(hw);
+  if (n == "mase") return Loss::MASE(j.value("seasonality", 1), hw);
+  if (n == "huberloss") return Loss::Huber(j.value("delta", 1.0f), hw);
+  if (n == "quantileloss") {
+    ND_CHECK(j.contains("q"), "QuantileLoss needs q");
+    return Loss::Quantile(j["q"].get<float>(), hw);
+  }
+  if (n == "mqloss") {
+    std::vector<float> level = j.contains("level") ? fl("level") : std::vector<float>{80.0f, 90.0f};
+    return Loss::MQ(level, fl("quantiles"), hw);
+  }
+  return Loss::by_name(j["name"].get<std::string>());  // throws with the list of names
+}
+
+json loss_to_json(const losses::Loss& l) {
+  json j = {{"name", l.name()}};
+  if (!l.horizon_weight().empty()) j["horizon_weight"] = l.horizon_weight();
+  switch (l.kind()) {
+    case losses::Kind::MASE: j["seasonality"] = l.seasonality(); break;
+    case losses::Kind::Huber: j["delta"] = l.delta(); break;
+    case losses::Kind::Quantile: j["q"] = l.quantiles().empty() ? 0.5f : l.quantiles()[0]; break;
+    case losses::Kind::MQ: j["quantiles"] = l.quantiles(); break;
+    default: break;
+  }
+  return j;
+}
+
+Model::Model(std::string name, json config)
+    : name_(std::move(name)),
+      cfg_(std::move(config)),
+      loss_(loss_from_json(cfg_["loss"])),
+      valid_loss_(cfg_["valid_loss"].is_null() ? loss_ : loss_from_json(cfg_["valid_loss"])) {}
+
+std::string Model::alias() const { return cfg_["alias"].is_string() ? cfg_["alias"].get<std::string>() : name_; }
+
+int64_t Model::geti(const char* k) const { return cfg_.at(k).get<int64_t>(); }
+double Model::getf(const char* k) const { return cfg_.at(k).get<double>(); }
+bool Model::getb(const char* k) const { return cfg_.at(k).get<bool>(); }
+std::string Model::gets(const char* k) const {
+  return cfg_.at(k).is_null() ? std::string() : cfg_.at(k).get<std::string>();
+}
+std::vector<int64_t> Model::getiv(const char* k) const { return cfg_.at(k).get<std::vector<int64_t>>(); }
+std::vector<std::string> Model::getsv(const char* k) const {
+  return cfg_.at(k).is_null() ? std::vector<std::string>{} : cfg_.at(k).get<std::vector<std::string>>();
+}
+
+}  // namespace nd::models
