@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# The README's main command. Until the forecasting layer lands this is the engine benchmark
-# summary: our kernels, training steps and inference next to PyTorch 2.13 measured in the same run.
+# The README's main command: set-up, Release build, then `nd demo` (forecast of the embedded
+# AirPassengers data against its held-out last year, with an SVG plot in nd_demo.svg).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh --with-torch
 scripts/build.sh
-python3 bench/run_engine_bench.py "$@"
+build/nd demo "$@"
