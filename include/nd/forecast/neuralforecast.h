@@ -35,6 +35,14 @@ class NeuralForecast {
   // Columns: one per model alias (plus NeuralForecast's -median / -lo-X / -hi-X for MQLoss).
   data::Frame predict(const data::Frame* df = nullptr);
 
+  // Saves the models (weights as safetensors, config + scaler state + format version as JSON) and
+  // the fit data into directory `dir`, atomically: a partial save never replaces a good one.
+  // An existing dir is replaced only with overwrite.
+  void save(const std::string& dir, bool overwrite = false) const;
+  // Loads what save() wrote; predictions are bit-identical. Throws nd::Error naming the file for
+  // a missing, truncated, foreign or newer-format save.
+  static NeuralForecast load(const std::string& dir);
+
   bool verbose = true;  // progress on stderr
   const std::vector<TrainReport>& reports() const { return reports_; }
   const data::Frequency& freq() const { return freq_; }
@@ -47,6 +55,7 @@ class NeuralForecast {
   data::Frequency freq_;
   bool has_local_scaler_ = false;
   data::LocalScalerType local_scaler_ = data::LocalScalerType::standard;
+  NeuralForecast() = default;
   data::Frame train_;  // the fit frame (targets as given)
   std::vector<TrainReport> reports_;
   bool fitted_ = false;

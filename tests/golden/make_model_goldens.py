@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Writes tests/golden/models/<model>.json: forward-pass goldens of NeuralForecast models for the
+C++ parity tests in tests/models/*_test.cc.
+
+Run: python3 tests/golden/make_model_goldens.py   (needs torch==2.13.0, neuralforecast==3.3.0)
+
+Each case builds a NeuralForecast model with small hyperparameters (no exogenous variables),
+switches it to eval(), and calls model(windows_batch) directly (no scaler), recording:
+  hparams      keyword arguments in the C++ schema's JSON form (loss as {"name": ..., ...})
+  insample_y   [B, L] random inputs (fixed seed), insample_mask [B, L]
+  state_dict   name -> {"shape", "values"} (the C++ test copies weights by name)
+  n_trainable  number of distinct trainable scalars (model.parameters() dedups shared modules)
+  output       [B, h, n_outputs]
+"""
+import json
+import os
+import warnings
+
+import torch
+from neuralforecast.losses.pytorch import MAE, MQLoss
+from neuralforecast.models import GRU, LSTM, NBEATS, NHITS, RNN, TCN
+
+warnings.filterwarnings("ignore")
+torch.set_default_dtype(torch.float32)
+OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
+B = 3
+CLASSES = {"NHITS": NHITS, "NBEATS": NBEATS, "RNN": RNN, "LSTM": LSTM, "GRU": GRU, "TCN": TCN}
+
+
+def flat(t):
+    return [float(v) for v in t.detach().reshape(-1).tolist()]
+
+
+def loss_of(spec):
+    if spec is None:
+        return MAE()
+    assert spec["name"] == "MQLoss"
+    return MQLoss(level=spec["level"])
+
+
+def case(model, name, hp, seed):
+    """One golden: `hp` is what the C++ side passes to make_model (loss as JSON)."""
+    torch.manual_seed(seed)
+    kwargs = {k: v for k, v in hp.items() if k != "loss"}
+    m = CLASSES[model](loss=loss_of(hp.get("loss")), **kwargs)
+    m.eval()
+    L = hp["input_size"]
+    torch.manual_seed(seed + 1000)
+    # Perturb every trainable weight a little so that constant initializers (PReLU's 0.25,
+    # zero biases) are not what the parity test relies on.
+    with torch.no_grad():
+        for p in m.parameters():
+            if p.requires_grad:
+                p.add_(0.05 * torch.randn_like(p))
+    y = torch.randn(B, L, 1) * 2.0 + 0.5
+    mask = torch.ones(B, L, 1)
+    batch = {"insample_y": y, "insample_mask": mask, "futr_exog": None, "hist_exog": None, "stat_exog": None}
+    with torch.no_grad():
+        out = m(batch)
+    sd = m.state_dict()
+    return {
+        "name": name,
+        "hparams": hp,
+        "B": B,
+        "insample_y": flat(y),
+        "insample_mask": flat(mask),
+        "state_dict": {k: {"shape": list(v.shape), "values": flat(v)} for k, v in sd.items()},
+        "n_trainable": sum(p.numel() for p in m.parameters() if p.requires_grad),
+        "output": flat(out),
+        "output_shape": list(out.shape),
+    }
+
+
+MQ = {"name": "MQLoss", "level": [80]}
+
+CASES = {
+    "NHITS": [
+        ("default_small", dict(h=6, input_size=12, mlp_units=[[16, 16], [16, 16]])),
+        # ceil-mode pooling (13 / 2, 13 / 3), several blocks per stack, 3 quantile outputs,
+        # average pooling, nearest interpolation, PReLU shared across a block's layers.
+        ("avg_nearest_mq_prelu", dict(h=7, input_size=13, mlp_units=[[12, 10], [10, 8]], n_blocks=[2, 1, 1],
+                                      n_pool_kernel_size=[3, 2, 1], pooling_mode="AvgPool1d",
+                                      interpolation_mode="nearest", activation="PReLU", loss=MQ)),
+        ("linear_mq_dropout", dict(h=7, input_size=10, mlp_units=[[8, 8]], n_freq_downsample=[3, 2, 1],
+                                   dropout_prob_theta=0.3, activation="Tanh", loss=MQ)),
+    ],
+    "NBEATS": [
+        ("default_small", dict(h=6, input_size=12, mlp_units=[[16, 16], [16, 16]])),
+        ("shared_prelu_mq", dict(h=5, input_size=9, mlp_units=[[8, 8]], stack_types=["trend", "seasonality"],
+                                 n_blocks=[2, 2], shared_weights=True, activation="PReLU", n_harmonics=3,
+                                 n_basis=3, loss=MQ)),
+        ("legendre", dict(h=6, input_size=10, mlp_units=[[8, 8]], stack_types=["trend"], n_blocks=[1],
+                          basis="legendre", n_basis=3)),
+        ("chebyshev", dict(h=6, input_size=10, mlp_units=[[8, 8]], stack_types=["trend"], n_blocks=[1],
+                           basis="chebyshev", n_basis=3)),
+        ("changepoint", dict(h=6, input_size=10, mlp_units=[[8, 8]], stack_types=["trend"], n_blocks=[1],
+                             basis="changepoint", n_basis=3)),
+        ("piecewise_linear", dict(h=6, input_size=10, mlp_units=[[8, 8]], stack_types=["trend"], n_blocks=[1],
+                                  basis="piecewise_linear", n_basis=3)),
+        ("linear_hat", dict(h=6, input_size=10, mlp_units=[[8, 8]], stack_types=["trend"], n_blocks=[1],
+                            basis="linear_hat", n_basis=3)),
+        ("spline", dict(h=6, input_size=10, mlp_units=[[8, 8]], stack_types=["trend"], n_blocks=[1],
+                        basis="spline", n_basis=5)),
+    ],
+    "RNN": [
+        ("default_small", dict(h=6, input_size=12, encoder_hidden_size=16, decoder_hidden_size=16)),
+        # h > input_size: the hidden sequence is upsampled in time by a linear layer.
+        ("upsample_mq", dict(h=8, input_size=5, encoder_hidden_size=8, encoder_n_layers=1, decoder_hidden_size=8,
+                             decoder_layers=3, decoder_activation="Tanh", loss=MQ)),
+    ],
+    "LSTM": [
+        ("default_small", dict(h=6, input_size=12, encoder_hidden_size=16, decoder_hidden_size=16)),
+        ("upsample_mq", dict(h=8, input_size=5, encoder_hidden_size=8, encoder_n_layers=3, decoder_hidden_size=8,
+                             decoder_layers=1, loss=MQ)),
+    ],
+    "GRU": [
+        ("default_small", dict(h=6, input_size=12, encoder_hidden_size=16, decoder_hidden_size=16)),
+        ("upsample_mq", dict(h=8, input_size=5, encoder_hidden_size=8, decoder_hidden_size=8,
+                             decoder_activation="PReLU", decoder_layers=3, loss=MQ)),
+    ],
+    "TCN": [
+        ("default_small", dict(h=6, input_size=12, dilations=[1, 2, 4], encoder_hidden_size=8,
+                               decoder_hidden_size=8)),
+        ("k3_tanh_mq", dict(h=7, input_size=9, kernel_size=3, dilations=[1, 2, 4, 8], encoder_hidden_size=6,
+                            encoder_activation="Tanh", decoder_hidden_size=5, decoder_layers=3,
+                            decoder_activation="GELU", loss=MQ)),
+    ],
+}
+
+
+def main():
+    os.makedirs(OUT_DIR, exist_ok=True)
+    for model, cases in CASES.items():
+        doc = {"model": model, "generator": "tests/golden/make_model_goldens.py",
+               "torch": torch.__version__, "cases": []}
+        for k, (name, hp) in enumerate(cases):
+            doc["cases"].append(case(model, name, hp, seed=17 * (k + 1)))
+        path = os.path.join(OUT_DIR, model.lower() + ".json")
+        with open(path, "w") as f:
+            json.dump(doc, f, separators=(",", ":"))
+        print("wrote", path, os.path.getsize(path), "bytes")
+
+
+if __name__ == "__main__":
+    main()
