@@ -6,6 +6,7 @@
 
 #include "nd/core/error.h"
 #include "nd/data/csv.h"
+#include "forecast/forecast_internal.h"
 
 namespace nd::forecast {
 
@@ -35,13 +36,8 @@ void NeuralForecast::check_frame(const data::Frame& df, bool for_fit) const {
   (void)for_fit;
 }
 
-namespace {
-// Locally scaled copies of each series' target, with per-series (loc, scale).
-struct Scaled {
-  std::vector<float> y, loc, scale;
-  std::vector<SeriesView> views;
-};
-Scaled local_scale(const data::Frame& df, bool enabled, data::LocalScalerType t) {
+namespace detail {
+Scaled local_scale(const data::Frame& df, bool enabled, data::LocalScalerType t, const std::vector<int64_t>& fit_len) {
   Scaled s;
   s.y = df.column("y");
   s.loc.assign(df.n_series(), 0.0f);
@@ -49,20 +45,19 @@ Scaled local_scale(const data::Frame& df, bool enabled, data::LocalScalerType t)
   std::vector<float> scratch;
   for (int64_t k = 0; k < df.n_series(); ++k) {
     float* p = s.y.data() + df.indptr[k];
-    const int64_t n = df.length(k);
+    const int64_t n = df.length(k), m = fit_len.empty() ? n : fit_len[k];
     if (enabled) {
-      scratch.resize(static_cast<size_t>(n));
-      data::local_statistics(t, p, n, &s.loc[k], &s.scale[k], scratch.data());
+      scratch.resize(static_cast<size_t>(m));
+      data::local_statistics(t, p, m, &s.loc[k], &s.scale[k], scratch.data());
       data::local_forward(p, n, s.loc[k], s.scale[k]);
     }
   }
   for (int64_t k = 0; k < df.n_series(); ++k) s.views.push_back({s.y.data() + df.indptr[k], df.length(k)});
   return s;
 }
-}  // namespace
+}  // namespace detail
 
-void NeuralForecast::fit(const data::Frame& df, int64_t val_size) {
-  check_frame(df, true);
+void NeuralForecast::resolve_freq(const data::Frame& df) {
   if (freq_alias_.empty()) {
     // Infer from the longest series.
     int64_t best = 0;
@@ -74,8 +69,17 @@ void NeuralForecast::fit(const data::Frame& df, int64_t val_size) {
            "frequency '", freq_.str(), "' does not fit ", df.time_kind == data::TimeKind::integer ? "integer" : "date",
            " timestamps");
   data::check_regular(df, freq_);
+}
+
+void NeuralForecast::reset_models() {
+  for (auto& m : models_) m = models::make_model(m->name(), m->config());
+}
+
+void NeuralForecast::fit(const data::Frame& df, int64_t val_size) {
+  check_frame(df, true);
+  resolve_freq(df);
   train_ = df;
-  Scaled sc = local_scale(train_, has_local_scaler_, local_scaler_);
+  detail::Scaled sc = detail::local_scale(train_, has_local_scaler_, local_scaler_);
   reports_.clear();
   for (auto& m : models_) reports_.push_back(train_model(*m, sc.views, val_size, verbose));
   fitted_ = true;
@@ -88,7 +92,7 @@ data::Frame NeuralForecast::predict(const data::Frame* df_in) {
     check_frame(df, false);
     data::check_regular(df, freq_);
   }
-  Scaled sc = local_scale(df, has_local_scaler_, local_scaler_);
+  detail::Scaled sc = detail::local_scale(df, has_local_scaler_, local_scaler_);
   const int64_t S = df.n_series();
   data::Frame out;
   out.ids = df.ids;

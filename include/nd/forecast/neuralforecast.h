@@ -21,6 +21,20 @@ struct TrainReport {
   float valid_loss = -1.0f;  // last validation loss, -1 when no validation
 };
 
+// Cross-validation output, row per (series, cutoff, ds) ordered that way, as NeuralForecast's:
+// unique_id, ds, cutoff, one column per model output, then y (the actuals).
+struct CVResult {
+  std::vector<std::string> unique_id;
+  std::vector<int64_t> ds, cutoff;
+  data::TimeKind time_kind = data::TimeKind::integer;
+  std::vector<std::string> columns;
+  std::vector<std::vector<float>> values;  // values[c][row]
+  int64_t n_rows() const { return static_cast<int64_t>(ds.size()); }
+  const std::vector<float>& column(const std::string& name) const;
+  std::string to_csv() const;
+  void write_csv(const std::string& path) const;  // atomic
+};
+
 class NeuralForecast {
  public:
   // freq: pandas alias ("MS", "h", "D", ...) or "" to infer from the data at fit time.
@@ -34,6 +48,12 @@ class NeuralForecast {
   // Forecasts h steps after the end of each series of df (default: the frame given to fit).
   // Columns: one per model alias (plus NeuralForecast's -median / -lo-X / -hi-X for MQLoss).
   data::Frame predict(const data::Frame* df = nullptr);
+  // Rolling-origin evaluation: n_windows forecasts of h steps whose cutoffs are step_size apart,
+  // the last one h steps before the end (test_size = h + step_size * (n_windows - 1); pass
+  // test_size instead of n_windows with n_windows = 0). Models train once on the data before the
+  // first cutoff, or, with refit, afresh (same seeds) before every cutoff.
+  CVResult cross_validation(const data::Frame& df, int64_t n_windows = 1, int64_t step_size = 1,
+                            int64_t val_size = 0, int64_t test_size = 0, bool refit = false);
 
   // Saves the models (weights as safetensors, config + scaler state + format version as JSON) and
   // the fit data into directory `dir`, atomically: a partial save never replaces a good one.
@@ -50,6 +70,8 @@ class NeuralForecast {
 
  private:
   void check_frame(const data::Frame& df, bool for_fit) const;
+  void resolve_freq(const data::Frame& df);
+  void reset_models();  // fresh models from the same configs (refit)
   std::vector<std::unique_ptr<models::Model>> models_;
   std::string freq_alias_;
   data::Frequency freq_;

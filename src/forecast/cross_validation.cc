@@ -1,0 +1,128 @@
+// NeuralForecast::cross_validation and its result frame.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "forecast/forecast_internal.h"
+#include "nd/core/error.h"
+#include "nd/data/calendar.h"
+#include "nd/forecast/neuralforecast.h"
+
+namespace nd::forecast {
+
+const std::vector<float>& CVResult::column(const std::string& name) const {
+  for (size_t c = 0; c < columns.size(); ++c)
+    if (columns[c] == name) return values[c];
+  ND_THROW("cross-validation result has no column '", name, "'");
+}
+
+std::string CVResult::to_csv() const {
+  std::ostringstream o;
+  o << "unique_id,ds,cutoff";
+  for (const std::string& c : columns) o << ',' << c;
+  o << '\n';
+  char buf[64];
+  for (int64_t r = 0; r < n_rows(); ++r) {
+    o << unique_id[r] << ',' << data::format_time(ds[r], time_kind) << ',' << data::format_time(cutoff[r], time_kind);
+    for (const auto& v : values) {
+      std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v[r]));
+      o << ',' << buf;
+    }
+    o << '\n';
+  }
+  return o.str();
+}
+
+void CVResult::write_csv(const std::string& path) const {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    ND_CHECK(f.good(), "cannot write '", path, "'");
+    f << to_csv();
+    f.close();
+    if (!f) {
+      std::remove(tmp.c_str());
+      ND_THROW("cannot write '", path, "'");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    ND_THROW("cannot write '", path, "'");
+  }
+}
+
+CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windows, int64_t step_size,
+                                          int64_t val_size, int64_t test_size, bool refit) {
+  check_frame(df, true);
+  resolve_freq(df);
+  const int64_t h = models_[0]->h();
+  for (auto& m : models_)
+    ND_CHECK(m->h() == h, "models with different horizons (", m->h(), " vs ", h, ") in one NeuralForecast");
+  ND_CHECK(step_size >= 1, "step_size must be >= 1, got ", step_size);
+  if (test_size > 0) {
+    ND_CHECK(n_windows <= 0, "give n_windows or test_size, not both");
+    ND_CHECK(test_size >= h && (test_size - h) % step_size == 0, "test_size - h (", test_size, " - ", h,
+             ") must be a non-negative multiple of step_size ", step_size);
+    n_windows = (test_size - h) / step_size + 1;
+  } else {
+    ND_CHECK(n_windows >= 1, "n_windows must be >= 1 (or give test_size), got ", n_windows);
+    test_size = h + step_size * (n_windows - 1);
+  }
+  const int64_t S = df.n_series();
+  std::vector<int64_t> fit_len(S);
+  for (int64_t s = 0; s < S; ++s) {
+    ND_CHECK(df.length(s) > test_size + val_size, "series '", df.ids[s], "' has ", df.length(s),
+             " values: not enough for test_size ", test_size, " + val_size ", val_size, " + training data");
+    fit_len[s] = df.length(s) - test_size;
+  }
+  // Local scaling with statistics of the data before the first cutoff (no look-ahead).
+  detail::Scaled sc = detail::local_scale(df, has_local_scaler_, local_scaler_, fit_len);
+  auto views_upto = [&](int64_t w) {
+    std::vector<SeriesView> v(S);
+    for (int64_t s = 0; s < S; ++s) v[s] = {sc.views[s].y, fit_len[s] + w * step_size};
+    return v;
+  };
+  reports_.clear();
+  if (!refit)
+    for (auto& m : models_) reports_.push_back(train_model(*m, views_upto(0), val_size, verbose));
+
+  CVResult out;
+  out.time_kind = df.time_kind;
+  for (auto& m : models_)
+    for (const std::string& suffix : m->loss().output_names()) out.columns.push_back(m->alias() + suffix);
+  out.columns.push_back("y");
+  out.values.assign(out.columns.size(), {});
+  // forecasts[w][model] = [S, h, Q]
+  std::vector<std::vector<std::vector<float>>> fc(n_windows);
+  for (int64_t w = 0; w < n_windows; ++w) {
+    if (refit) {
+      reset_models();
+      for (auto& m : models_) reports_.push_back(train_model(*m, views_upto(w), val_size, verbose));
+    }
+    for (auto& m : models_) fc[w].push_back(predict_model(*m, views_upto(w)));
+  }
+  const std::vector<float>& y = df.column("y");
+  for (int64_t s = 0; s < S; ++s)
+    for (int64_t w = 0; w < n_windows; ++w) {
+      const int64_t cut = df.indptr[s] + fit_len[s] + w * step_size - 1;  // last observed row
+      for (int64_t t = 0; t < h; ++t) {
+        out.unique_id.push_back(df.ids[s]);
+        out.ds.push_back(df.ds[cut + 1 + t]);
+        out.cutoff.push_back(df.ds[cut]);
+        size_t col = 0;
+        for (size_t k = 0; k < models_.size(); ++k) {
+          const int64_t Q = models_[k]->n_outputs();
+          for (int64_t q = 0; q < Q; ++q)
+            out.values[col++].push_back(fc[w][k][(s * h + t) * Q + q] * sc.scale[s] + sc.loc[s]);
+        }
+        out.values[col].push_back(y[cut + 1 + t]);
+      }
+    }
+  train_ = df;
+  fitted_ = true;
+  return out;
+}
+
+}  // namespace nd::forecast
