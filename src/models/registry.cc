@@ -112,9 +112,12 @@ json resolve_config(const ModelInfo& info, const json& kwargs) {
              type_name(it->default_value), " (like ", it->default_value.dump(), "), got ", type_name(v), " ", v.dump());
     cfg[k] = it->default_value.is_number_float() && v.is_number_integer() ? json(v.get<double>()) : v;
   }
-  for (const char* req : {"h", "input_size"})
-    ND_CHECK(cfg.contains(req) && cfg[req].is_number_integer(), info.name, ": hyperparameter '", req,
+  for (const char* req : {"h", "input_size"}) {
+    ND_CHECK(cfg.contains(req) && !cfg[req].is_null(), info.name, ": hyperparameter '", req,
              "' is required (an integer)");
+    ND_CHECK(cfg[req].is_number_integer(), info.name, ": hyperparameter '", req, "' expects int, got ",
+             type_name(cfg[req]), " ", cfg[req].dump());
+  }
   ND_CHECK(cfg["h"].get<int64_t>() >= 1, info.name, ": h must be >= 1, got ", cfg["h"].dump());
   ND_CHECK(cfg["input_size"].get<int64_t>() >= 1, info.name, ": input_size must be >= 1, got ",
            cfg["input_size"].dump());

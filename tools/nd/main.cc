@@ -1,34 +1,22 @@
 // nd: the command-line front door. Parses arguments, calls the library, maps errors to exit
-// code 2 with a one-line message.
+// code 2 with a one-line message. Model hyperparameters come as --<name> value (dashes or
+// underscores), typed by the model's schema.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "hparams.h"
 #include "nd/core/error.h"
+#include "nd/data/csv.h"
 #include "nd/forecast/demo.h"
-#include "nd/models/model.h"
+#include "nd/forecast/metrics.h"
+#include "nd/forecast/neuralforecast.h"
 
 namespace {
 
 using nd::models::json;
-
-// "--set name=value": value parsed as JSON when it is JSON (numbers, lists, objects), else a string.
-json parse_sets(const std::vector<std::string>& sets) {
-  json j = json::object();
-  for (const std::string& s : sets) {
-    const size_t eq = s.find('=');
-    ND_CHECK(eq != std::string::npos && eq > 0, "--set expects name=value, got '", s, "'");
-    std::string key = s.substr(0, eq);
-    for (char& c : key)
-      if (c == '-') c = '_';
-    const std::string val = s.substr(eq + 1);
-    json v = json::parse(val, nullptr, false);
-    j[key] = v.is_discarded() ? json(val) : v;
-  }
-  return j;
-}
 
 void print_models(std::ostream& out, const std::string& only) {
   for (const nd::models::ModelInfo& m : nd::models::all_models()) {
@@ -41,6 +29,44 @@ void print_models(std::ostream& out, const std::string& only) {
   }
 }
 
+// Options shared by fit and cv.
+struct TrainArgs {
+  std::string data, model, freq, local_scaler;
+  int64_t h = 0, val_size = 0;
+  bool quiet = false;
+  void add(CLI::App* c) {
+    c->add_option("--data", data, "training data CSV (unique_id, ds, y)")->required();
+    c->add_option("--model", model, "model name (see `nd models`)")->required();
+    c->add_option("--h", h, "forecast horizon")->required();
+    c->add_option("--freq", freq, "pandas frequency alias (default: inferred)");
+    c->add_option("--val-size,--val_size", val_size, "values held out per series for validation");
+    c->add_option("--local-scaler-type,--local_scaler_type", local_scaler, "standard, robust, robust-iqr, minmax");
+    c->add_flag("--quiet,-q", quiet, "no training progress");
+    c->allow_extras();
+  }
+  nd::forecast::NeuralForecast make(const std::vector<std::string>& extras) const {
+    const nd::models::ModelInfo& info = nd::models::find_model(model);
+    json hp = nd::cli::parse_hyperparameters(info, extras);
+    hp["h"] = h;
+    std::vector<std::unique_ptr<nd::models::Model>> ms;
+    ms.push_back(nd::models::make_model(info.name, hp));
+    nd::forecast::NeuralForecast nf(std::move(ms), freq, local_scaler);
+    nf.verbose = !quiet;
+    return nf;
+  }
+};
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  size_t p = 0;
+  while (p <= s.size()) {
+    const size_t q = std::min(s.find(',', p), s.size());
+    if (q > p) out.push_back(s.substr(p, q - p));
+    p = q + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,17 +76,41 @@ int main(int argc, char** argv) {
   nd::forecast::DemoOptions demo;
   std::vector<std::string> demo_sets;
   int demo_steps = -1;
-  bool quiet = false;
+  bool demo_quiet = false;
   auto* demo_cmd = app.add_subcommand("demo", "Forecast the embedded AirPassengers data: table, errors vs seasonal naive, SVG plot");
   demo_cmd->add_option("--model", demo.model, "model name (see `nd models`)")->capture_default_str();
   demo_cmd->add_option("--max-steps,--max_steps", demo_steps, "training steps (default: the demo's)");
   demo_cmd->add_option("--plot", demo.plot_path, "SVG plot path ('' for none)")->capture_default_str();
   demo_cmd->add_option("--set", demo_sets, "hyperparameter override name=value (repeatable)");
-  demo_cmd->add_flag("--quiet,-q", quiet, "no training progress");
+  demo_cmd->add_flag("--quiet,-q", demo_quiet, "no training progress");
 
   std::string model_name;
   auto* models_cmd = app.add_subcommand("models", "List the models with their hyperparameters and defaults");
   models_cmd->add_option("name", model_name, "only this model");
+
+  TrainArgs fit_args;
+  std::string fit_out;
+  auto* fit_cmd = app.add_subcommand("fit", "Train a model and save it (directory of safetensors + JSON)");
+  fit_args.add(fit_cmd);
+  fit_cmd->add_option("--out", fit_out, "directory to save the fitted model into")->required();
+
+  std::string pred_model, pred_data, pred_out;
+  auto* pred_cmd = app.add_subcommand("predict", "Forecast h steps after each series with a saved model");
+  pred_cmd->add_option("--model", pred_model, "directory written by `nd fit`")->required();
+  pred_cmd->add_option("--data", pred_data, "series to forecast (default: the training data)");
+  pred_cmd->add_option("--out", pred_out, "forecast CSV (default: stdout)");
+
+  TrainArgs cv_args;
+  int64_t n_windows = 1, cv_step = 1;
+  bool refit = false;
+  std::string cv_out, cv_metrics = "mae,smape";
+  auto* cv_cmd = app.add_subcommand("cv", "Cross-validate: rolling-origin forecasts and their errors");
+  cv_args.add(cv_cmd);
+  cv_cmd->add_option("--n-windows,--n_windows", n_windows, "number of forecast windows")->capture_default_str();
+  cv_cmd->add_option("--step-size,--step_size", cv_step, "steps between window cutoffs")->capture_default_str();
+  cv_cmd->add_flag("--refit", refit, "retrain before every window");
+  cv_cmd->add_option("--metrics", cv_metrics, "comma-separated: mae, mse, rmse, mape, smape")->capture_default_str();
+  cv_cmd->add_option("--out", cv_out, "cross-validation CSV (unique_id, ds, cutoff, model columns, y)");
 
   try {
     app.parse(argc, argv);
@@ -74,12 +124,65 @@ int main(int argc, char** argv) {
   }
   try {
     if (*demo_cmd) {
-      demo.hyperparameters = parse_sets(demo_sets);
+      for (const std::string& s : demo_sets) {
+        const size_t eq = s.find('=');
+        ND_CHECK(eq != std::string::npos && eq > 0, "--set expects name=value, got '", s, "'");
+        demo.hyperparameters.update(nd::cli::parse_hyperparameters(
+            nd::models::find_model(demo.model), {"--" + s.substr(0, eq), s.substr(eq + 1)}));
+      }
       if (demo_steps > 0) demo.hyperparameters["max_steps"] = demo_steps;
-      demo.verbose = !quiet;
+      demo.verbose = !demo_quiet;
       nd::forecast::run_demo(demo, std::cout);
     } else if (*models_cmd) {
       print_models(std::cout, model_name);
+    } else if (*fit_cmd) {
+      nd::forecast::NeuralForecast nf = fit_args.make(fit_cmd->remaining());
+      nf.fit(nd::data::read_csv(fit_args.data), fit_args.val_size);
+      nf.save(fit_out, true);
+      for (const auto& r : nf.reports())
+        std::fprintf(stderr, "%s: %lld steps in %.2f s, final training loss %.5f; saved to %s\n", r.model.c_str(),
+                     static_cast<long long>(r.steps), r.seconds, r.train_loss, fit_out.c_str());
+    } else if (*pred_cmd) {
+      nd::forecast::NeuralForecast nf = nd::forecast::NeuralForecast::load(pred_model);
+      nd::data::Frame f;
+      if (pred_data.empty()) {
+        f = nf.predict();
+      } else {
+        const nd::data::Frame df = nd::data::read_csv(pred_data);
+        f = nf.predict(&df);
+      }
+      if (pred_out.empty())
+        std::cout << nd::data::to_csv_string(f);
+      else
+        nd::data::write_csv(f, pred_out);
+    } else if (*cv_cmd) {
+      const std::vector<std::string> metrics = split(cv_metrics);
+      for (const std::string& m : metrics)
+        ND_CHECK(m == "mae" || m == "mse" || m == "rmse" || m == "mape" || m == "smape", "unknown metric '", m,
+                 "'; expected mae, mse, rmse, mape, smape");
+      nd::forecast::NeuralForecast nf = cv_args.make(cv_cmd->remaining());
+      const nd::forecast::CVResult cv =
+          nf.cross_validation(nd::data::read_csv(cv_args.data), n_windows, cv_step, cv_args.val_size, 0, refit);
+      if (!cv_out.empty()) cv.write_csv(cv_out);
+      const std::vector<float>& y = cv.column("y");
+      std::printf("%-24s", "model");
+      for (const std::string& m : metrics) std::printf("%12s", m.c_str());
+      std::printf("\n");
+      for (const std::string& col : cv.columns) {
+        if (col == "y") continue;
+        const std::vector<float>& p = cv.column(col);
+        std::printf("%-24s", col.c_str());
+        for (const std::string& m : metrics) {
+          const int64_t n = cv.n_rows();
+          const double v = m == "mae"    ? nd::forecast::mae(y.data(), p.data(), n)
+                           : m == "mse"  ? nd::forecast::mse(y.data(), p.data(), n)
+                           : m == "rmse" ? nd::forecast::rmse(y.data(), p.data(), n)
+                           : m == "mape" ? nd::forecast::mape(y.data(), p.data(), n)
+                                         : nd::forecast::smape(y.data(), p.data(), n);
+          std::printf("%12.4f", v);
+        }
+        std::printf("\n");
+      }
     }
   } catch (const nd::Error& e) {
     std::fprintf(stderr, "nd: error: %s\n", e.what());
