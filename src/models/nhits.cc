@@ -5,6 +5,7 @@
 // n_freq_downsample), and interpolates the knots to the horizon (hierarchical interpolation, §3.2).
 // The next block sees the input minus the backcast; the forecast is the last input value (a
 // naive level) plus the sum of the block forecasts.
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <vector>

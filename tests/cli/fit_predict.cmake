@@ -1,0 +1,19 @@
+# nd fit -> saved directory -> nd predict: exit 0, a forecast CSV with the expected header and rows.
+file(REMOVE_RECURSE ${TMP}/roundtrip)
+execute_process(COMMAND ${ND} fit --data ${DATA}/air_passengers.csv --model NLinear --h 6 --input-size 12
+                --max-steps 20 --out ${TMP}/roundtrip -q RESULT_VARIABLE code ERROR_VARIABLE err)
+if(NOT code EQUAL 0)
+  message(FATAL_ERROR "nd fit failed (${code}): ${err}")
+endif()
+execute_process(COMMAND ${ND} predict --model ${TMP}/roundtrip --out ${TMP}/roundtrip.csv RESULT_VARIABLE code
+                ERROR_VARIABLE err)
+if(NOT code EQUAL 0)
+  message(FATAL_ERROR "nd predict failed (${code}): ${err}")
+endif()
+file(STRINGS ${TMP}/roundtrip.csv lines)
+list(LENGTH lines n)
+list(GET lines 0 header)
+list(GET lines 1 first)
+if(NOT header STREQUAL "unique_id,ds,NLinear" OR NOT n EQUAL 7 OR NOT first MATCHES "^AirPassengers,1961-01-01,")
+  message(FATAL_ERROR "unexpected forecast file (${n} lines): ${header} / ${first}")
+endif()
