@@ -1,0 +1,95 @@
+// End-to-end forecasting benchmark on ETTh1 (7 hourly series, Informer train split 0..8639):
+// fit with the given model and hyperparameters, then predict latency for one series and for all
+// series (medians over repeated calls). Prints one JSON object; bench/run_forecast_bench.py runs
+// it next to the same job in NeuralForecast (bench/peers/neuralforecast_etth1.py).
+// Usage: forecast_bench ETTh1.csv MODEL '{"h": 24, "input_size": 96, "max_steps": 100}'
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <vector>
+
+#include "nd/data/csv.h"
+#include "nd/forecast/neuralforecast.h"
+
+namespace {
+
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// The first `rows` rows of every series.
+nd::data::Frame head(const nd::data::Frame& f, int64_t rows) {
+  nd::data::Frame o = f;
+  o.indptr = {0};
+  o.ds.clear();
+  for (auto& c : o.values) c.clear();
+  for (int64_t s = 0; s < f.n_series(); ++s) {
+    const int64_t n = std::min(rows, f.length(s));
+    for (int64_t r = f.indptr[s]; r < f.indptr[s] + n; ++r) {
+      o.ds.push_back(f.ds[r]);
+      for (size_t c = 0; c < f.values.size(); ++c) o.values[c].push_back(f.values[c][r]);
+    }
+    o.indptr.push_back(o.indptr.back() + n);
+  }
+  return o;
+}
+
+nd::data::Frame one_series(const nd::data::Frame& f, int64_t s) {
+  nd::data::Frame o;
+  o.ids = {f.ids[s]};
+  o.time_kind = f.time_kind;
+  o.columns = f.columns;
+  o.indptr = {0, f.length(s)};
+  o.ds.assign(f.ds.begin() + f.indptr[s], f.ds.begin() + f.indptr[s + 1]);
+  for (const auto& c : f.values) o.values.emplace_back(c.begin() + f.indptr[s], c.begin() + f.indptr[s + 1]);
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: forecast_bench ETTh1.csv MODEL JSON_HYPERPARAMETERS\n");
+    return 2;
+  }
+  try {
+    const nd::data::Frame train = head(nd::data::read_wide_csv(argv[1]), 8640);
+    std::vector<std::unique_ptr<nd::models::Model>> ms;
+    ms.push_back(nd::models::make_model(argv[2], nd::models::json::parse(argv[3])));
+    nd::forecast::NeuralForecast nf(std::move(ms), "h");
+    nf.verbose = false;
+    const double t0 = now();
+    nf.fit(train);
+    const double fit_s = now() - t0;
+    const auto& rep = nf.reports()[0];
+    const nd::data::Frame one = one_series(train, train.n_series() - 1);  // OT
+    std::vector<double> lat_one, lat_all;
+    for (int k = 0; k < 3; ++k) nf.predict(&one);  // warm-up
+    for (int k = 0; k < 50; ++k) {
+      const double a = now();
+      nf.predict(&one);
+      lat_one.push_back(now() - a);
+    }
+    for (int k = 0; k < 10; ++k) {
+      const double a = now();
+      nf.predict(&train);
+      lat_all.push_back(now() - a);
+    }
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    std::printf("{\"fit_s\": %.6f, \"steps\": %lld, \"step_ms\": %.6f, \"predict_one_ms\": %.6f, "
+                "\"predict_all_ms\": %.6f, \"peak_rss_mb\": %.1f, \"train_loss\": %.6f}\n",
+                fit_s, static_cast<long long>(rep.steps), 1e3 * rep.seconds / std::max<int64_t>(rep.steps, 1),
+                1e3 * median(lat_one), 1e3 * median(lat_all), ru.ru_maxrss / 1024.0, rep.train_loss);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "forecast_bench: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}
