@@ -68,6 +68,10 @@ NFMLP::NFMLP(nn::ParameterStore& s, const std::string& name, const std::string& 
              int64_t hidden, int64_t num_layers, const std::string& activation, float dropout, uint64_t seed)
     : nn::Module(s, name) {
   ND_CHECK(num_layers >= 1, model, ": decoder_layers must be >= 1, got ", num_layers);
+  // Validated even when unused (one layer), as NeuralForecast's resolve_decoder_activation does.
+  ND_CHECK(std::find(nf_activations().begin(), nf_activations().end(), activation) != nf_activations().end(), model,
+           ": decoder_activation '", activation, "' is not one of NeuralForecast's activations: ",
+           join(nf_activations()));
   auto linear = [&](int64_t idx, int64_t a, int64_t b) {
     layers_.push_back(std::make_unique<nn::Linear>(s, child_name("layers." + std::to_string(idx)), a, b));
   };

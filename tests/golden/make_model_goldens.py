@@ -28,7 +28,8 @@ CLASSES = {"NHITS": NHITS, "NBEATS": NBEATS, "RNN": RNN, "LSTM": LSTM, "GRU": GR
 
 
 def flat(t):
-    return [float(v) for v in t.detach().reshape(-1).tolist()]
+    # 9 significant digits round-trip float32 exactly and keep the files small.
+    return [float("%.9g" % v) for v in t.detach().reshape(-1).tolist()]
 
 
 def loss_of(spec):
@@ -54,16 +55,24 @@ def case(model, name, hp, seed):
                 p.add_(0.05 * torch.randn_like(p))
     y = torch.randn(B, L, 1) * 2.0 + 0.5
     mask = torch.ones(B, L, 1)
-    batch = {"insample_y": y, "insample_mask": mask, "futr_exog": None, "hist_exog": None, "stat_exog": None}
+    # Exogenous inputs as BaseModel._parse_windows hands them to univariate models.
+    F, X, S = (len(hp.get(k, [])) for k in ("futr_exog_list", "hist_exog_list", "stat_exog_list"))
+    futr = torch.randn(B, L + hp["h"], F) if F else None
+    hist = torch.randn(B, L, X) if X else None
+    stat = torch.randn(B, S) if S else None
+    batch = {"insample_y": y, "insample_mask": mask, "futr_exog": futr, "hist_exog": hist, "stat_exog": stat}
     with torch.no_grad():
         out = m(batch)
     sd = m.state_dict()
+    exog = {k: {"shape": list(v.shape), "values": flat(v)}
+            for k, v in (("futr_exog", futr), ("hist_exog", hist), ("stat_exog", stat)) if v is not None}
     return {
         "name": name,
         "hparams": hp,
         "B": B,
         "insample_y": flat(y),
         "insample_mask": flat(mask),
+        **exog,
         "state_dict": {k: {"shape": list(v.shape), "values": flat(v)} for k, v in sd.items()},
         "n_trainable": sum(p.numel() for p in m.parameters() if p.requires_grad),
         "output": flat(out),
@@ -72,6 +81,7 @@ def case(model, name, hp, seed):
 
 
 MQ = {"name": "MQLoss", "level": [80]}
+EXOG = dict(futr_exog_list=["f1", "f2"], hist_exog_list=["x1"], stat_exog_list=["s1", "s2", "s3"])
 
 CASES = {
     "NHITS": [
@@ -83,6 +93,8 @@ CASES = {
                                       interpolation_mode="nearest", activation="PReLU", loss=MQ)),
         ("linear_mq_dropout", dict(h=7, input_size=10, mlp_units=[[8, 8]], n_freq_downsample=[3, 2, 1],
                                    dropout_prob_theta=0.3, activation="Tanh", loss=MQ)),
+        # exogenous inputs pooled with ceil mode: 11 / 2, 17 / 2, 11 / 3, 17 / 3
+        ("exog", dict(h=6, input_size=11, mlp_units=[[8, 8]], n_pool_kernel_size=[2, 3, 1], **EXOG)),
     ],
     "NBEATS": [
         ("default_small", dict(h=6, input_size=12, mlp_units=[[16, 16], [16, 16]])),
@@ -107,11 +119,14 @@ CASES = {
         # h > input_size: the hidden sequence is upsampled in time by a linear layer.
         ("upsample_mq", dict(h=8, input_size=5, encoder_hidden_size=8, encoder_n_layers=1, decoder_hidden_size=8,
                              decoder_layers=3, decoder_activation="Tanh", loss=MQ)),
+        ("exog", dict(h=4, input_size=7, encoder_hidden_size=8, decoder_hidden_size=8, **EXOG)),
+        ("exog_upsample", dict(h=9, input_size=7, encoder_hidden_size=8, decoder_hidden_size=8, **EXOG)),
     ],
     "LSTM": [
         ("default_small", dict(h=6, input_size=12, encoder_hidden_size=16, decoder_hidden_size=16)),
         ("upsample_mq", dict(h=8, input_size=5, encoder_hidden_size=8, encoder_n_layers=3, decoder_hidden_size=8,
                              decoder_layers=1, loss=MQ)),
+        ("exog", dict(h=4, input_size=7, encoder_hidden_size=8, decoder_hidden_size=8, **EXOG)),
     ],
     "GRU": [
         ("default_small", dict(h=6, input_size=12, encoder_hidden_size=16, decoder_hidden_size=16)),
@@ -124,6 +139,8 @@ CASES = {
         ("k3_tanh_mq", dict(h=7, input_size=9, kernel_size=3, dilations=[1, 2, 4, 8], encoder_hidden_size=6,
                             encoder_activation="Tanh", decoder_hidden_size=5, decoder_layers=3,
                             decoder_activation="GELU", loss=MQ)),
+        ("exog_prelu", dict(h=5, input_size=8, dilations=[1, 2], encoder_hidden_size=6, encoder_activation="PReLU",
+                            decoder_hidden_size=6, **EXOG)),
     ],
 }
 
