@@ -49,7 +49,7 @@ bool type_ok(const json& def, const json& v) {
 std::vector<HParam> common_params(const json& overrides) {
   std::vector<HParam> p = {
       {"h", nullptr, "forecast horizon (required)"},
-      {"input_size", nullptr, "autoregressive input length (required)"},
+      {"input_size", nullptr, "autoregressive input length (required; -1 = 3 * h where the default is -1)"},
       {"futr_exog_list", json::array(), "future exogenous columns"},
       {"hist_exog_list", json::array(), "historic exogenous columns"},
       {"stat_exog_list", json::array(), "static exogenous columns"},
@@ -113,6 +113,10 @@ json resolve_config(const ModelInfo& info, const json& kwargs) {
              type_name(it->default_value), " (like ", it->default_value.dump(), "), got ", type_name(v), " ", v.dump());
     cfg[k] = it->default_value.is_number_float() && v.is_number_integer() ? json(v.get<double>()) : v;
   }
+  // NeuralForecast's recurrent models default input_size to -1, meaning 3 * h.
+  auto def = std::find_if(info.params.begin(), info.params.end(), [](const HParam& p) { return p.name == "input_size"; });
+  if (def != info.params.end() && def->default_value == -1 && cfg["input_size"] == -1 && cfg["h"].is_number_integer())
+    cfg["input_size"] = 3 * cfg["h"].get<int64_t>();
   for (const char* req : {"h", "input_size"}) {
     ND_CHECK(cfg.contains(req) && !cfg[req].is_null(), info.name, ": hyperparameter '", req,
              "' is required (an integer)");

@@ -180,7 +180,8 @@ std::unique_ptr<Model> make_nf_recurrent(const std::string& cell, const json& cf
 std::vector<HParam> nf_recurrent_params(const std::string& cell) {
   std::vector<HParam> p = common_params({{"windows_batch_size", 128},
                                          {"inference_windows_batch_size", 1024},
-                                         {"scaler_type", "robust"}});
+                                         {"scaler_type", "robust"},
+                                         {"input_size", -1}});
   p.push_back({"inference_input_size", nullptr, "inference window length (None: input_size; must equal it here)"});
   p.push_back({"h_train", 1, "training horizon of the recursive mode (unused with recurrent=False)"});
   p.push_back({"encoder_n_layers", 2, "number of stacked " + cell + " layers"});

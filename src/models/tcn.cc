@@ -79,7 +79,8 @@ ModelInfo tcn_info() {
   info.description = "Causal dilated convolutions, a linear context adapter and an MLP decoder (Bai et al. 2018)";
   info.params = common_params({{"windows_batch_size", 128},
                                {"inference_windows_batch_size", 1024},
-                               {"scaler_type", "robust"}});
+                               {"scaler_type", "robust"},
+                                         {"input_size", -1}});
   info.params.push_back({"inference_input_size", nullptr, "inference window length (None: input_size; must equal it)"});
   info.params.push_back({"kernel_size", 2, "size of the convolution kernels"});
   info.params.push_back({"dilations", json::array({1, 2, 4, 8, 16}), "dilation of each causal convolution layer"});
