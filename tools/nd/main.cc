@@ -3,6 +3,7 @@
 // underscores), typed by the model's schema.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "nd/core/error.h"
 #include "nd/data/csv.h"
 #include "nd/forecast/demo.h"
+#include "nd/forecast/evaluate.h"
 #include "nd/forecast/metrics.h"
 #include "nd/forecast/neuralforecast.h"
 
@@ -112,6 +114,18 @@ int main(int argc, char** argv) {
   cv_cmd->add_option("--metrics", cv_metrics, "comma-separated: mae, mse, rmse, mape, smape")->capture_default_str();
   cv_cmd->add_option("--out", cv_out, "cross-validation CSV (unique_id, ds, cutoff, model columns, y)");
 
+  nd::forecast::EvaluateOptions ev_opt;
+  std::string ev_data, ev_metrics = "mae,rmse,smape", ev_out;
+  auto* ev_cmd = app.add_subcommand("evaluate", "Score a forecast or cross-validation CSV per series and overall");
+  ev_cmd->add_option("--data", ev_data, "forecast or cross-validation CSV (unique_id, ds, [cutoff], models, [y])")
+      ->required();
+  ev_cmd->add_option("--actuals", ev_opt.actuals_path, "actuals CSV (unique_id, ds, y) when --data has no y");
+  ev_cmd->add_option("--train", ev_opt.train_path, "training data CSV (needed by mase)");
+  ev_cmd->add_option("--season-length,--season_length", ev_opt.season_length, "mase period (default: from --train)");
+  ev_cmd->add_option("--metrics", ev_metrics, "comma-separated: mae, mse, rmse, mape, smape, mase")
+      ->capture_default_str();
+  ev_cmd->add_option("--out", ev_out, "scores CSV (default: stdout)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -155,6 +169,16 @@ int main(int argc, char** argv) {
         std::cout << nd::data::to_csv_string(f);
       else
         nd::data::write_csv(f, pred_out);
+    } else if (*ev_cmd) {
+      ev_opt.metrics = split(ev_metrics);
+      const std::string csv = nd::forecast::evaluate_csv(ev_data, ev_opt).to_csv();
+      if (ev_out.empty()) {
+        std::cout << csv;
+      } else {
+        std::ofstream f(ev_out);
+        f << csv;
+        ND_CHECK(f.good(), "cannot write '", ev_out, "'");
+      }
     } else if (*cv_cmd) {
       const std::vector<std::string> metrics = split(cv_metrics);
       for (const std::string& m : metrics)
