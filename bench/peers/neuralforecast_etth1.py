@@ -28,7 +28,7 @@ def main():
     wide["date"] = pd.to_datetime(wide["date"])
     df = wide.melt(id_vars="date", var_name="unique_id", value_name="y").rename(columns={"date": "ds"})
     df = df.sort_values(["unique_id", "ds"]).reset_index(drop=True)
-    cls = {m.lower(): getattr(nfm, m) for m in dir(nfm)}[model_name.lower()]
+    cls = {m.lower(): getattr(nfm, m) for m in dir(nfm) if isinstance(getattr(nfm, m), type)}[model_name.lower()]
     model = cls(**hp, enable_progress_bar=False, enable_model_summary=False, logger=False,
                 enable_checkpointing=False, accelerator="cpu")
     nf = NeuralForecast(models=[model], freq="h")
