@@ -54,7 +54,8 @@ void CVResult::write_csv(const std::string& path) const {
 }
 
 CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windows, int64_t step_size,
-                                          int64_t val_size, int64_t test_size, bool refit) {
+                                          int64_t val_size, int64_t test_size, bool refit,
+                                          const data::StaticFrame* static_df) {
   check_frame(df, true);
   resolve_freq(df);
   const int64_t h = models_[0]->h();
@@ -79,14 +80,15 @@ CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windo
   }
   // Local scaling with statistics of the data before the first cutoff (no look-ahead).
   detail::Scaled sc = detail::local_scale(df, has_local_scaler_, local_scaler_, fit_len);
-  auto views_upto = [&](int64_t w) {
-    std::vector<SeriesView> v(S);
-    for (int64_t s = 0; s < S; ++s) v[s] = {sc.views[s].y, fit_len[s] + w * step_size};
-    return v;
+  std::vector<std::vector<float>> storage;
+  auto views_upto = [&](const models::Model& m, int64_t w) {
+    std::vector<int64_t> len(S);
+    for (int64_t s = 0; s < S; ++s) len[s] = fit_len[s] + w * step_size;
+    return detail::model_views(m, df, sc, static_df, nullptr, len, &storage);
   };
   reports_.clear();
   if (!refit)
-    for (auto& m : models_) reports_.push_back(train_model(*m, views_upto(0), val_size, verbose));
+    for (auto& m : models_) reports_.push_back(train_model(*m, views_upto(*m, 0), val_size, verbose));
 
   CVResult out;
   out.time_kind = df.time_kind;
@@ -99,9 +101,9 @@ CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windo
   for (int64_t w = 0; w < n_windows; ++w) {
     if (refit) {
       reset_models();
-      for (auto& m : models_) reports_.push_back(train_model(*m, views_upto(w), val_size, verbose));
+      for (auto& m : models_) reports_.push_back(train_model(*m, views_upto(*m, w), val_size, verbose));
     }
-    for (auto& m : models_) fc[w].push_back(predict_model(*m, views_upto(w)));
+    for (auto& m : models_) fc[w].push_back(predict_model(*m, views_upto(*m, w)));
   }
   const std::vector<float>& y = df.column("y");
   for (int64_t s = 0; s < S; ++s)
@@ -121,6 +123,7 @@ CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windo
       }
     }
   train_ = df;
+  static_ = static_df ? *static_df : data::StaticFrame{};
   fitted_ = true;
   return out;
 }

@@ -5,6 +5,7 @@
 #include "nd/data/frame.h"
 #include "nd/data/scalers.h"
 #include "nd/forecast/windows.h"
+#include "nd/models/model.h"
 
 namespace nd::forecast::detail {
 
@@ -17,5 +18,13 @@ struct Scaled {
 // when fit_len is empty); identity when !enabled.
 Scaled local_scale(const data::Frame& df, bool enabled, data::LocalScalerType t,
                    const std::vector<int64_t>& fit_len = {});
+
+// Each series' view for one model: the scaled target plus the model's exogenous channels from
+// df (historic / future), futr_df (future values after each series, predict) and static_df.
+// `lengths` (optional) truncates series (cross-validation cutoffs; future channels then extend
+// to the end of df). Future values are copied into `storage`, which must outlive the views.
+std::vector<SeriesView> model_views(const models::Model& m, const data::Frame& df, const Scaled& sc,
+                                    const data::StaticFrame* static_df, const data::Frame* futr_df,
+                                    const std::vector<int64_t>& lengths, std::vector<std::vector<float>>* storage);
 
 }  // namespace nd::forecast::detail

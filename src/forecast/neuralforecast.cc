@@ -2,6 +2,7 @@
 // frame with NeuralForecast's column names.
 #include "nd/forecast/neuralforecast.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "nd/core/error.h"
@@ -52,8 +53,70 @@ Scaled local_scale(const data::Frame& df, bool enabled, data::LocalScalerType t,
       data::local_forward(p, n, s.loc[k], s.scale[k]);
     }
   }
-  for (int64_t k = 0; k < df.n_series(); ++k) s.views.push_back({s.y.data() + df.indptr[k], df.length(k)});
+  for (int64_t k = 0; k < df.n_series(); ++k) {
+    SeriesView v;
+    v.y = s.y.data() + df.indptr[k];
+    v.n = df.length(k);
+    s.views.push_back(std::move(v));
+  }
   return s;
+}
+
+std::vector<SeriesView> model_views(const models::Model& m, const data::Frame& df, const Scaled& sc,
+                                    const data::StaticFrame* static_df, const data::Frame* futr_df,
+                                    const std::vector<int64_t>& lengths, std::vector<std::vector<float>>* storage) {
+  const std::vector<std::string> hist = m.hist_exog_list(), futr = m.futr_exog_list(), stat = m.stat_exog_list();
+  auto col = [&](const std::string& name, const char* list) -> const std::vector<float>& {
+    ND_CHECK(df.col(name) >= 0, m.alias(), ": ", list, " column '", name, "' is not in the data");
+    return df.column(name);
+  };
+  const int64_t S = df.n_series(), h = m.h();
+  std::vector<SeriesView> views(S);
+  for (int64_t k = 0; k < S; ++k) {
+    SeriesView& v = views[k];
+    v.y = sc.views[k].y;
+    v.n = lengths.empty() ? df.length(k) : lengths[k];
+    const int64_t row0 = df.indptr[k];
+    for (const std::string& c : hist) v.hist.push_back(col(c, "hist_exog_list").data() + row0);
+    if (!futr.empty()) {
+      if (!lengths.empty()) {  // cross-validation: the future is the rest of the series
+        for (const std::string& c : futr) v.futr.push_back(col(c, "futr_exog_list").data() + row0);
+        v.n_future = df.length(k) - v.n;
+      } else if (futr_df) {  // predict: history from df, the next h values from futr_df
+        const int64_t fs = futr_df->find_series(df.ids[k]);
+        ND_CHECK(fs >= 0, m.alias(), ": futr_df has no rows for series '", df.ids[k], "'");
+        const int64_t last = df.ds[df.indptr[k + 1] - 1];
+        for (const std::string& c : futr) {
+          ND_CHECK(futr_df->col(c) >= 0, m.alias(), ": futr_df lacks the future exogenous column '", c, "'");
+          std::vector<float> buf(col(c, "futr_exog_list").begin() + row0,
+                                 col(c, "futr_exog_list").begin() + row0 + v.n);
+          // The first h rows of futr_df after the series' last timestamp.
+          const std::vector<float>& fc = futr_df->column(c);
+          int64_t r = futr_df->indptr[fs];
+          const int64_t end = futr_df->indptr[fs + 1];
+          while (r < end && futr_df->ds[r] <= last) ++r;
+          ND_CHECK(end - r >= h, m.alias(), ": futr_df has ", end - r, " rows after the last timestamp of series '",
+                   df.ids[k], "'; ", h, " are needed");
+          for (int64_t t = 0; t < h; ++t) buf.push_back(fc[r + t]);
+          storage->push_back(std::move(buf));
+          v.futr.push_back(storage->back().data());
+        }
+        v.n_future = h;
+      } else {
+        // fit: the training windows only need the history.
+        for (const std::string& c : futr) v.futr.push_back(col(c, "futr_exog_list").data() + row0);
+      }
+    }
+    for (const std::string& c : stat) {
+      ND_CHECK(static_df, m.alias(), ": stat_exog_list needs static_df (static features per series)");
+      const int sc_col = static_df->col(c);
+      ND_CHECK(sc_col >= 0, m.alias(), ": static_df lacks the static column '", c, "'");
+      const auto it = std::find(static_df->ids.begin(), static_df->ids.end(), df.ids[k]);
+      ND_CHECK(it != static_df->ids.end(), m.alias(), ": static_df has no row for series '", df.ids[k], "'");
+      v.stat.push_back(static_df->values[sc_col][it - static_df->ids.begin()]);
+    }
+  }
+  return views;
 }
 }  // namespace detail
 
@@ -75,17 +138,23 @@ void NeuralForecast::reset_models() {
   for (auto& m : models_) m = models::make_model(m->name(), m->config());
 }
 
-void NeuralForecast::fit(const data::Frame& df, int64_t val_size) {
+void NeuralForecast::fit(const data::Frame& df, int64_t val_size, const data::StaticFrame* static_df) {
   check_frame(df, true);
   resolve_freq(df);
   train_ = df;
+  static_ = static_df ? *static_df : data::StaticFrame{};
   detail::Scaled sc = detail::local_scale(train_, has_local_scaler_, local_scaler_);
   reports_.clear();
-  for (auto& m : models_) reports_.push_back(train_model(*m, sc.views, val_size, verbose));
+  for (auto& m : models_) {
+    std::vector<std::vector<float>> storage;
+    reports_.push_back(train_model(*m, detail::model_views(*m, train_, sc, static_df, nullptr, {}, &storage),
+                                   val_size, verbose));
+  }
   fitted_ = true;
 }
 
-data::Frame NeuralForecast::predict(const data::Frame* df_in) {
+data::Frame NeuralForecast::predict(const data::Frame* df_in, const data::StaticFrame* static_in,
+                                    const data::Frame* futr_df) {
   ND_CHECK(fitted_, "predict() before fit()");
   const data::Frame& df = df_in ? *df_in : train_;
   if (df_in) {
@@ -107,8 +176,15 @@ data::Frame NeuralForecast::predict(const data::Frame* df_in) {
     for (int64_t k = 1; k <= h_max; ++k) out.ds.push_back(freq_.advance(last, k));
     out.indptr.push_back(out.indptr.back() + h_max);
   }
+  const data::StaticFrame* st = static_in ? static_in : (static_.ids.empty() ? nullptr : &static_);
   for (auto& m : models_) {
-    const std::vector<float> f = predict_model(*m, sc.views);  // [S, h, Q]
+    if (!m->futr_exog_list().empty())
+      ND_CHECK(futr_df, m->alias(), " uses future exogenous variables: pass futr_df with the next ", m->h(),
+               " values of ", models::json(m->futr_exog_list()).dump(), " for every series");
+    std::vector<std::vector<float>> storage;
+    storage.reserve(m->futr_exog_list().size() * static_cast<size_t>(S));  // views point into it
+    const std::vector<float> f =
+        predict_model(*m, detail::model_views(*m, df, sc, st, futr_df, {}, &storage));  // [S, h, Q]
     const int64_t Q = m->n_outputs(), h = m->h();
     const std::vector<std::string>& suffixes = m->loss().output_names();
     for (int64_t q = 0; q < Q; ++q) {

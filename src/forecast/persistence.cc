@@ -83,7 +83,15 @@ void NeuralForecast::save(const std::string& dir, bool overwrite) const {
       cfg["models"].push_back(
           {{"class", models_[k]->name()}, {"alias", models_[k]->alias()}, {"config", models_[k]->config()}, {"weights", file}});
     }
-    io::write_safetensors(dataset_of(train_), (tmp / "dataset.safetensors").string());
+    io::StFile ds = dataset_of(train_);
+    if (!static_.ids.empty()) {  // static features given to fit travel with the model
+      ds.metadata["static_ids"] = json(static_.ids).dump();
+      ds.metadata["static_columns"] = json(static_.columns).dump();
+      for (size_t c = 0; c < static_.columns.size(); ++c)
+        ds.put_f32("static:" + static_.columns[c], {static_cast<int64_t>(static_.values[c].size())},
+                   static_.values[c].data());
+    }
+    io::write_safetensors(ds, (tmp / "dataset.safetensors").string());
     std::ofstream out(tmp / "nd_config.json");
     out << cfg.dump(2) << "\n";
     out.close();
@@ -134,8 +142,14 @@ NeuralForecast NeuralForecast::load(const std::string& dir) {
       }
       nf.models_.push_back(std::move(model));
     }
-    nf.train_ = frame_of(io::read_safetensors((root / cfg.at("dataset").get<std::string>()).string()),
-                         (root / cfg.at("dataset").get<std::string>()).string());
+    const std::string dpath = (root / cfg.at("dataset").get<std::string>()).string();
+    const io::StFile ds = io::read_safetensors(dpath);
+    nf.train_ = frame_of(ds, dpath);
+    if (ds.metadata.count("static_ids")) {
+      nf.static_.ids = json::parse(ds.metadata.at("static_ids")).get<std::vector<std::string>>();
+      nf.static_.columns = json::parse(ds.metadata.at("static_columns")).get<std::vector<std::string>>();
+      for (const std::string& c : nf.static_.columns) nf.static_.values.push_back(ds.f32("static:" + c));
+    }
   } catch (const json::exception& e) {
     ND_THROW("'", cfg_path.string(), "' is malformed: ", e.what());
   }

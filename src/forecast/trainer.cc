@@ -34,11 +34,16 @@ struct Split {
   }
 };
 
-Var forward(models::Model& m, Graph& g, Split& s, int64_t W) {
+// Model inputs for windows [r0, r0 + n) of a scaled batch.
+Var forward(models::Model& m, Graph& g, Split& s, WindowBatchData& wb, int64_t r0, int64_t n) {
   models::WindowBatch b;
-  b.B = W, b.L = m.input_size(), b.h = m.h();
-  b.insample_y = g.input(Tensor(s.in_y.data(), Shape{W, b.L}));
-  b.insample_mask = g.input(Tensor(s.in_mask.data(), Shape{W, b.L}));
+  const int64_t L = m.input_size(), h = m.h();
+  b.B = n, b.L = L, b.h = h;
+  b.insample_y = g.input(Tensor(s.in_y.data() + r0 * L, Shape{n, L}));
+  b.insample_mask = g.input(Tensor(s.in_mask.data() + r0 * L, Shape{n, L}));
+  if (wb.X > 0) b.hist_exog = g.input(Tensor(wb.hist.data() + r0 * L * wb.X, Shape{n, L, wb.X}));
+  if (wb.F > 0) b.futr_exog = g.input(Tensor(wb.futr.data() + r0 * (L + h) * wb.F, Shape{n, L + h, wb.F}));
+  if (wb.S > 0) b.stat_exog = g.input(Tensor(wb.stat.data() + r0 * wb.S, Shape{n, wb.S}));
   return m.forward(b);
 }
 
@@ -49,13 +54,10 @@ float validation_loss(models::Model& m, const std::vector<SeriesView>& series, i
   const int64_t L = m.input_size(), h = m.h(), step = m.geti("step_size");
   WindowSpec spec = spec_of(m);
   WindowBatchData wb;
-  wb.L = L, wb.h = h;
   int64_t W = 0;
   for (const SeriesView& s : series)
     for (int64_t out0 = s.n - val_size; out0 + h <= s.n; out0 += step) ++W;
-  wb.W = W;
-  wb.y.resize(W * (L + h));
-  wb.mask.resize(W * (L + h));
+  wb.resize(W, L, h, series[0]);
   int64_t row = 0;
   for (const SeriesView& s : series)
     for (int64_t out0 = s.n - val_size; out0 + h <= s.n; out0 += step) {
@@ -68,7 +70,7 @@ float validation_loss(models::Model& m, const std::vector<SeriesView>& series, i
   sp.from(wb);
   Graph g;
   NoGradGuard ng(g);
-  Var yhat = forward(m, g, sp, W);
+  Var yhat = forward(m, g, sp, wb, 0, W);
   return m.valid_loss()(yhat, Tensor(sp.out_y.data(), Shape{W, h}), Tensor(sp.out_mask.data(), Shape{W, h}),
                         Tensor(sp.in_y.data(), Shape{W, L}))
       .item();
@@ -81,8 +83,6 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
   const WindowSpec spec = spec_of(m);
   const data::ScalerType st = data::scaler_from_name(m.gets("scaler_type"));
   ND_CHECK(st != data::ScalerType::revin, m.name(), ": scaler_type 'revin' is not supported yet");
-  ND_CHECK(m.futr_exog_list().empty() && m.hist_exog_list().empty() && m.stat_exog_list().empty(), m.name(),
-           ": exogenous variables are not supported by the trainer yet");
   ND_CHECK(val_size >= 0, "val_size must be >= 0, got ", val_size);
   if (val_size > 0)
     ND_CHECK(val_size >= h, "val_size (", val_size, ") must be at least the horizon h = ", h);
@@ -90,7 +90,9 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
   int64_t windows = 0;
   for (size_t s = 0; s < series.size(); ++s) {
     ND_CHECK(series[s].n > val_size, "series ", s, " has ", series[s].n, " values, not more than val_size ", val_size);
-    train[s] = {series[s].y, series[s].n - val_size};
+    train[s] = series[s];
+    train[s].n = series[s].n - val_size;
+    train[s].n_future = 0;
     windows += count_windows(spec, train[s].n, nullptr);
   }
   ND_CHECK(windows > 0, m.name(), ": every series is too short for training: input_size + h = ", L + h,
@@ -123,7 +125,7 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
     sp.from(wb);
     g.reset();
     opt.zero_grad();
-    Var yhat = forward(m, g, sp, wb.W);
+    Var yhat = forward(m, g, sp, wb, 0, wb.W);
     Var loss = m.loss()(yhat, Tensor(sp.out_y.data(), Shape{wb.W, h}), Tensor(sp.out_mask.data(), Shape{wb.W, h}),
                         Tensor(sp.in_y.data(), Shape{wb.W, L}));
     rep.train_loss = loss.item();
@@ -178,11 +180,7 @@ std::vector<float> predict_model(models::Model& m, const std::vector<SeriesView>
     const int64_t n = std::min(chunk, S - s0);
     g.reset();
     NoGradGuard ng(g);
-    models::WindowBatch b;
-    b.B = n, b.L = L, b.h = h;
-    b.insample_y = g.input(Tensor(sp.in_y.data() + s0 * L, Shape{n, L}));
-    b.insample_mask = g.input(Tensor(sp.in_mask.data() + s0 * L, Shape{n, L}));
-    Var yhat = m.forward(b);  // [n, h, Q]
+    Var yhat = forward(m, g, sp, wb, s0, n);  // [n, h, Q]
     std::copy(yhat.data(), yhat.data() + n * h * Q, out.begin() + s0 * h * Q);
   }
   // Back to the data scale, window by window.

@@ -23,17 +23,35 @@ int64_t count_windows(const WindowSpec& spec, int64_t n, int64_t* first_start) {
   return (hi - first) / spec.step_size + 1;
 }
 
+void WindowBatchData::resize(int64_t w, int64_t l, int64_t hh, const SeriesView& s) {
+  W = w, L = l, h = hh;
+  X = static_cast<int64_t>(s.hist.size()), F = static_cast<int64_t>(s.futr.size());
+  S = static_cast<int64_t>(s.stat.size());
+  y.resize(static_cast<size_t>(W * (L + h)));
+  mask.resize(static_cast<size_t>(W * (L + h)));
+  hist.resize(static_cast<size_t>(W * L * X));
+  futr.resize(static_cast<size_t>(W * (L + h) * F));
+  stat.resize(static_cast<size_t>(W * S));
+  series.resize(static_cast<size_t>(W));
+}
+
 void fill_window(const WindowSpec& spec, const SeriesView& s, int64_t start, int64_t row, WindowBatchData* out) {
-  const int64_t len = spec.input_size + spec.h;
-  const int64_t left = spec.start_padding ? spec.input_size - 1 : 0;
+  const int64_t L = spec.input_size, len = L + spec.h;
+  const int64_t left = spec.start_padding ? L - 1 : 0;
   float* y = out->y.data() + row * len;
   float* m = out->mask.data() + row * len;
+  const int64_t X = out->X, F = out->F;
   for (int64_t k = 0; k < len; ++k) {
     const int64_t i = start + k - left;  // index into the series
     const bool ok = i >= 0 && i < s.n;
     y[k] = ok ? s.y[i] : 0.0f;
     m[k] = ok ? 1.0f : 0.0f;
+    if (k < L)
+      for (int64_t c = 0; c < X; ++c) out->hist[(row * L + k) * X + c] = ok ? s.hist[c][i] : 0.0f;
+    const bool fok = i >= 0 && i < s.n + s.n_future;  // future values may extend past the target
+    for (int64_t c = 0; c < F; ++c) out->futr[(row * len + k) * F + c] = fok ? s.futr[c][i] : 0.0f;
   }
+  for (int64_t c = 0; c < out->S; ++c) out->stat[row * out->S + c] = s.stat[c];
 }
 
 WindowSampler::WindowSampler(const WindowSpec& spec, int64_t batch_size, int64_t windows_batch_size, bool drop_last,
@@ -91,13 +109,7 @@ void WindowSampler::next(const std::vector<SeriesView>& series, WindowBatchData*
     }
   }
   std::sort(idx.begin(), idx.end());  // series-major order: better locality, same sample
-  const int64_t len = spec_.input_size + spec_.h;
-  out->W = W;
-  out->L = spec_.input_size;
-  out->h = spec_.h;
-  out->y.resize(static_cast<size_t>(W * len));
-  out->mask.resize(static_cast<size_t>(W * len));
-  out->series.resize(static_cast<size_t>(W));
+  out->resize(W, spec_.input_size, spec_.h, series[chosen[0]]);
   size_t k = 0;
   int64_t base = 0;
   for (int64_t row = 0; row < W; ++row) {
@@ -109,32 +121,42 @@ void WindowSampler::next(const std::vector<SeriesView>& series, WindowBatchData*
 }
 
 void last_windows(const WindowSpec& spec, const std::vector<SeriesView>& series, WindowBatchData* out) {
-  const int64_t S = static_cast<int64_t>(series.size()), L = spec.input_size, len = L + spec.h;
-  out->W = S;
-  out->L = L;
-  out->h = spec.h;
-  out->y.assign(static_cast<size_t>(S * len), 0.0f);
-  out->mask.assign(static_cast<size_t>(S * len), 0.0f);
-  out->series.resize(static_cast<size_t>(S));
+  const int64_t S = static_cast<int64_t>(series.size()), L = spec.input_size;
+  out->resize(S, L, spec.h, series[0]);
+  WindowSpec nopad = spec;
+  nopad.start_padding = false;
   for (int64_t s = 0; s < S; ++s) {
-    const SeriesView& v = series[s];
-    const int64_t take = std::min(L, v.n);
-    for (int64_t k = 0; k < take; ++k) {
-      out->y[s * len + L - take + k] = v.y[v.n - take + k];
-      out->mask[s * len + L - take + k] = 1.0f;
-    }
+    // The window whose outputs start right after the series: start = n - L (may be negative:
+    // the missing inputs are padded and masked). Outputs are unknown: masked; future exogenous
+    // values come from the series' future part.
+    fill_window(nopad, series[s], series[s].n - L, s, out);
     out->series[s] = s;
   }
 }
 
 void scale_windows(data::ScalerType t, WindowBatchData* b) {
-  const int64_t len = b->L + b->h;
+  const int64_t L = b->L, len = L + b->h;
   b->shift.resize(static_cast<size_t>(b->W));
   b->scale.resize(static_cast<size_t>(b->W));
-  std::vector<float> scratch(static_cast<size_t>(2 * b->L));
-  data::window_statistics(t, b->y.data(), b->mask.data(), b->W, b->L, len, b->shift.data(), b->scale.data(),
+  std::vector<float> scratch(static_cast<size_t>(2 * len));
+  data::window_statistics(t, b->y.data(), b->mask.data(), b->W, L, len, b->shift.data(), b->scale.data(),
                           scratch.data());
   for (int64_t r = 0; r < b->W; ++r) data::scale_forward(t, b->y.data() + r * len, len, b->shift[r], b->scale[r]);
+  if (t == data::ScalerType::identity || (b->X == 0 && b->F == 0)) return;
+  // Exogenous channels: gathered per window and channel, scaled with their own statistics.
+  std::vector<float> ch(static_cast<size_t>(len));
+  auto scale_channel = [&](float* base, int64_t steps, int64_t stride, const float* mask) {
+    for (int64_t k = 0; k < steps; ++k) ch[k] = base[k * stride];
+    float sh, sc;
+    data::window_statistics(t, ch.data(), mask, 1, L, steps, &sh, &sc, scratch.data());
+    data::scale_forward(t, ch.data(), steps, sh, sc);
+    for (int64_t k = 0; k < steps; ++k) base[k * stride] = ch[k];
+  };
+  for (int64_t r = 0; r < b->W; ++r) {
+    const float* m = b->mask.data() + r * len;
+    for (int64_t c = 0; c < b->X; ++c) scale_channel(b->hist.data() + r * L * b->X + c, L, b->X, m);
+    for (int64_t c = 0; c < b->F; ++c) scale_channel(b->futr.data() + r * len * b->F + c, len, b->F, m);
+  }
 }
 
 }  // namespace nd::forecast

@@ -33,7 +33,7 @@ void print_models(std::ostream& out, const std::string& only) {
 
 // Options shared by fit and cv.
 struct TrainArgs {
-  std::string data, model, freq, local_scaler;
+  std::string data, model, freq, local_scaler, static_csv;
   int64_t h = 0, val_size = 0;
   bool quiet = false;
   void add(CLI::App* c) {
@@ -43,6 +43,7 @@ struct TrainArgs {
     c->add_option("--freq", freq, "pandas frequency alias (default: inferred)");
     c->add_option("--val-size,--val_size", val_size, "values held out per series for validation");
     c->add_option("--local-scaler-type,--local_scaler_type", local_scaler, "standard, robust, robust-iqr, minmax");
+    c->add_option("--static", static_csv, "static features CSV (unique_id + columns) for stat_exog_list");
     c->add_flag("--quiet,-q", quiet, "no training progress");
     c->allow_extras();
   }
@@ -96,11 +97,13 @@ int main(int argc, char** argv) {
   fit_args.add(fit_cmd);
   fit_cmd->add_option("--out", fit_out, "directory to save the fitted model into")->required();
 
-  std::string pred_model, pred_data, pred_out;
+  std::string pred_model, pred_data, pred_out, pred_futr, pred_static;
   auto* pred_cmd = app.add_subcommand("predict", "Forecast h steps after each series with a saved model");
   pred_cmd->add_option("--model", pred_model, "directory written by `nd fit`")->required();
   pred_cmd->add_option("--data", pred_data, "series to forecast (default: the training data)");
   pred_cmd->add_option("--out", pred_out, "forecast CSV (default: stdout)");
+  pred_cmd->add_option("--futr", pred_futr, "future exogenous values CSV (unique_id, ds, futr_exog_list columns)");
+  pred_cmd->add_option("--static", pred_static, "static features CSV (default: those given to fit)");
 
   TrainArgs cv_args;
   int64_t n_windows = 1, cv_step = 1;
@@ -151,20 +154,22 @@ int main(int argc, char** argv) {
       print_models(std::cout, model_name);
     } else if (*fit_cmd) {
       nd::forecast::NeuralForecast nf = fit_args.make(fit_cmd->remaining());
-      nf.fit(nd::data::read_csv(fit_args.data), fit_args.val_size);
+      nd::data::StaticFrame st;
+      if (!fit_args.static_csv.empty()) st = nd::data::read_static_csv(fit_args.static_csv);
+      nf.fit(nd::data::read_csv(fit_args.data), fit_args.val_size, fit_args.static_csv.empty() ? nullptr : &st);
       nf.save(fit_out, true);
       for (const auto& r : nf.reports())
         std::fprintf(stderr, "%s: %lld steps in %.2f s, final training loss %.5f; saved to %s\n", r.model.c_str(),
                      static_cast<long long>(r.steps), r.seconds, r.train_loss, fit_out.c_str());
     } else if (*pred_cmd) {
       nd::forecast::NeuralForecast nf = nd::forecast::NeuralForecast::load(pred_model);
-      nd::data::Frame f;
-      if (pred_data.empty()) {
-        f = nf.predict();
-      } else {
-        const nd::data::Frame df = nd::data::read_csv(pred_data);
-        f = nf.predict(&df);
-      }
+      nd::data::Frame df, futr;
+      nd::data::StaticFrame st;
+      if (!pred_data.empty()) df = nd::data::read_csv(pred_data);
+      if (!pred_futr.empty()) futr = nd::data::read_csv(pred_futr, {"unique_id", "ds", "y", false});
+      if (!pred_static.empty()) st = nd::data::read_static_csv(pred_static);
+      const nd::data::Frame f = nf.predict(pred_data.empty() ? nullptr : &df, pred_static.empty() ? nullptr : &st,
+                                           pred_futr.empty() ? nullptr : &futr);
       if (pred_out.empty())
         std::cout << nd::data::to_csv_string(f);
       else
@@ -185,8 +190,11 @@ int main(int argc, char** argv) {
         ND_CHECK(m == "mae" || m == "mse" || m == "rmse" || m == "mape" || m == "smape", "unknown metric '", m,
                  "'; expected mae, mse, rmse, mape, smape");
       nd::forecast::NeuralForecast nf = cv_args.make(cv_cmd->remaining());
+      nd::data::StaticFrame st;
+      if (!cv_args.static_csv.empty()) st = nd::data::read_static_csv(cv_args.static_csv);
       const nd::forecast::CVResult cv =
-          nf.cross_validation(nd::data::read_csv(cv_args.data), n_windows, cv_step, cv_args.val_size, 0, refit);
+          nf.cross_validation(nd::data::read_csv(cv_args.data), n_windows, cv_step, cv_args.val_size, 0, refit,
+                              cv_args.static_csv.empty() ? nullptr : &st);
       if (!cv_out.empty()) cv.write_csv(cv_out);
       const std::vector<float>& y = cv.column("y");
       std::printf("%-24s", "model");

@@ -42,18 +42,22 @@ class NeuralForecast {
   NeuralForecast(std::vector<std::unique_ptr<models::Model>> models, std::string freq,
                  std::string local_scaler_type = "");
 
-  // Trains every model on df (long format; the target column "y"). The last val_size values of
-  // each series are held out for validation / early stopping.
-  void fit(const data::Frame& df, int64_t val_size = 0);
+  // Trains every model on df (long format; the target column "y" plus the exogenous columns the
+  // models list; static features in static_df). The last val_size values of each series are held
+  // out for validation / early stopping.
+  void fit(const data::Frame& df, int64_t val_size = 0, const data::StaticFrame* static_df = nullptr);
   // Forecasts h steps after the end of each series of df (default: the frame given to fit).
+  // Models with futr_exog_list need futr_df: those columns for the h timestamps after each series.
   // Columns: one per model alias (plus NeuralForecast's -median / -lo-X / -hi-X for MQLoss).
-  data::Frame predict(const data::Frame* df = nullptr);
+  data::Frame predict(const data::Frame* df = nullptr, const data::StaticFrame* static_df = nullptr,
+                      const data::Frame* futr_df = nullptr);
   // Rolling-origin evaluation: n_windows forecasts of h steps whose cutoffs are step_size apart,
   // the last one h steps before the end (test_size = h + step_size * (n_windows - 1); pass
   // test_size instead of n_windows with n_windows = 0). Models train once on the data before the
   // first cutoff, or, with refit, afresh (same seeds) before every cutoff.
   CVResult cross_validation(const data::Frame& df, int64_t n_windows = 1, int64_t step_size = 1,
-                            int64_t val_size = 0, int64_t test_size = 0, bool refit = false);
+                            int64_t val_size = 0, int64_t test_size = 0, bool refit = false,
+                            const data::StaticFrame* static_df = nullptr);
 
   // Saves the models (weights as safetensors, config + scaler state + format version as JSON) and
   // the fit data into directory `dir`, atomically: a partial save never replaces a good one.
@@ -79,6 +83,7 @@ class NeuralForecast {
   data::LocalScalerType local_scaler_ = data::LocalScalerType::standard;
   NeuralForecast() = default;
   data::Frame train_;  // the fit frame (targets as given)
+  data::StaticFrame static_;  // static features given to fit
   std::vector<TrainReport> reports_;
   bool fitted_ = false;
 };

@@ -15,9 +15,14 @@
 
 namespace nd::forecast {
 
+// One series: its target and, optionally, exogenous channels. Historic channels have n values;
+// future channels have n + n_future values (the future part comes from futr_df at predict time).
 struct SeriesView {
-  const float* y;
-  int64_t n;
+  const float* y = nullptr;
+  int64_t n = 0;
+  std::vector<const float*> hist, futr;
+  int64_t n_future = 0;
+  std::vector<float> stat;  // static features
 };
 
 struct WindowSpec {
@@ -25,11 +30,15 @@ struct WindowSpec {
   bool start_padding = false;
 };
 
-// A batch of W windows: y and mask [W, L + h] (row-major), plus each window's series index.
+// A batch of W windows: y and mask [W, L + h] (row-major), each window's series index, and the
+// exogenous channels: hist [W, L, X], futr [W, L + h, F], stat [W, S].
 struct WindowBatchData {
-  int64_t W = 0, L = 0, h = 0;
+  int64_t W = 0, L = 0, h = 0, X = 0, F = 0, S = 0;
   std::vector<float> y, mask;
+  std::vector<float> hist, futr, stat;
   std::vector<int64_t> series;
+  // Sizes the buffers for W windows with the channel counts of `s`.
+  void resize(int64_t W, int64_t L, int64_t h, const SeriesView& s);
   // Per-window scaler statistics (filled by scale_windows).
   std::vector<float> shift, scale;
 };
@@ -61,7 +70,9 @@ void fill_window(const WindowSpec& spec, const SeriesView& s, int64_t start, int
 void last_windows(const WindowSpec& spec, const std::vector<SeriesView>& series, WindowBatchData* out);
 
 // Per-window statistics over the input part (available values only) and scaling of the whole
-// window in place, as NeuralForecast's _normalization; the statistics are kept for inversion.
+// window in place, as NeuralForecast's _normalization: the target's statistics are kept for
+// inversion; every historic and future exogenous channel is scaled with its own statistics
+// (same scaler type, same availability mask); static features are left as they are.
 void scale_windows(data::ScalerType t, WindowBatchData* b);
 
 }  // namespace nd::forecast
