@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "forecast/forecast_internal.h"
@@ -125,6 +126,56 @@ CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windo
   train_ = df;
   static_ = static_df ? *static_df : data::StaticFrame{};
   fitted_ = true;
+  return out;
+}
+
+CVResult NeuralForecast::predict_insample(int64_t step_size) {
+  ND_CHECK(fitted_, "predict_insample() before fit()");
+  ND_CHECK(step_size >= 1, "step_size must be >= 1, got ", step_size);
+  const data::Frame& df = train_;
+  const int64_t S = df.n_series(), h = models_[0]->h();
+  const data::StaticFrame* st = static_.ids.empty() ? nullptr : &static_;
+  detail::Scaled sc = detail::local_scale(df, has_local_scaler_, local_scaler_);
+  CVResult out;
+  out.time_kind = df.time_kind;
+  for (auto& m : models_)
+    for (const std::string& suffix : m->loss().output_names()) out.columns.push_back(m->alias() + suffix);
+  out.columns.push_back("y");
+  out.values.assign(out.columns.size(), {});
+  // Cutoff positions per series: the last observed index c, with c + h inside the series.
+  int64_t first = std::numeric_limits<int64_t>::max();
+  for (auto& m : models_) first = std::min(first, m->input_size() - 1);
+  int64_t max_windows = 0;
+  for (int64_t s = 0; s < S; ++s)
+    if (df.length(s) - h - first > 0) max_windows = std::max(max_windows, (df.length(s) - h - first - 1) / step_size + 1);
+  ND_CHECK(max_windows > 0, "predict_insample: every series is shorter than input_size + h");
+  const std::vector<float>& y = df.column("y");
+  // Forecast window by window (window w: cutoff first + w * step_size in every long-enough series).
+  std::vector<std::vector<std::vector<float>>> fc(max_windows);  // [w][model] -> [S, h, Q]
+  std::vector<std::vector<float>> storage;
+  for (int64_t w = 0; w < max_windows; ++w) {
+    std::vector<int64_t> len(S);
+    for (int64_t s = 0; s < S; ++s) len[s] = std::min(df.length(s), first + w * step_size + 1);
+    for (auto& m : models_) fc[w].push_back(predict_model(*m, detail::model_views(*m, df, sc, st, nullptr, len, &storage)));
+  }
+  for (int64_t s = 0; s < S; ++s)
+    for (int64_t w = 0; w < max_windows; ++w) {
+      const int64_t c = first + w * step_size;  // index within the series
+      if (c + h >= df.length(s)) break;
+      for (int64_t t = 0; t < h; ++t) {
+        const int64_t row = df.indptr[s] + c + 1 + t;
+        out.unique_id.push_back(df.ids[s]);
+        out.ds.push_back(df.ds[row]);
+        out.cutoff.push_back(df.ds[df.indptr[s] + c]);
+        size_t col = 0;
+        for (size_t k = 0; k < models_.size(); ++k) {
+          const int64_t Q = models_[k]->n_outputs();
+          for (int64_t q = 0; q < Q; ++q)
+            out.values[col++].push_back(fc[w][k][(s * h + t) * Q + q] * sc.scale[s] + sc.loc[s]);
+        }
+        out.values[col].push_back(y[row]);
+      }
+    }
   return out;
 }
 

@@ -86,3 +86,27 @@ TEST(ForecastCrossValidation, ArgumentErrors) {
 
 }  // namespace
 }  // namespace nd::forecast
+
+namespace nd::forecast {
+namespace {
+
+TEST(ForecastPredictInsample, WindowsOverTheTrainingData) {
+  NeuralForecast nf = make_nf();
+  nf.fit(tiny());
+  const CVResult in = nf.predict_insample(2);
+  // input_size 3, h 2: cutoffs at indices 2, 4, 6 for A (ds 3, 5, 7; 8 + 2 > 10 stops at 6) and
+  // 2, 4 for B (length 8).
+  const std::vector<int64_t> cut = {3, 3, 5, 5, 7, 7, 3, 3, 5, 5};
+  const std::vector<int64_t> ds = {4, 5, 6, 7, 8, 9, 4, 5, 6, 7};
+  EXPECT_EQ(in.cutoff, cut);
+  EXPECT_EQ(in.ds, ds);
+  EXPECT_EQ(in.column("y")[0], 40.0f);
+  // The forecast at a cutoff equals predict() on the data up to it.
+  const data::Frame upto = tiny(5, 5);
+  const data::Frame f = nf.predict(&upto);
+  EXPECT_EQ(f.column("NLinear")[0], in.column("NLinear")[2]);
+  EXPECT_EQ(f.column("NLinear")[2], in.column("NLinear")[8]);
+}
+
+}  // namespace
+}  // namespace nd::forecast

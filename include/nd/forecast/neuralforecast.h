@@ -59,6 +59,11 @@ class NeuralForecast {
                             int64_t val_size = 0, int64_t test_size = 0, bool refit = false,
                             const data::StaticFrame* static_df = nullptr);
 
+  // In-sample forecasts of the fitted models over the training data: for every series, windows
+  // step_size apart whose h outputs lie inside the series (cutoffs from input_size - 1 on), with
+  // the actuals; no retraining. Layout as cross_validation's result.
+  CVResult predict_insample(int64_t step_size = 1);
+
   // Saves the models (weights as safetensors, config + scaler state + format version as JSON) and
   // the fit data into directory `dir`, atomically: a partial save never replaces a good one.
   // An existing dir is replaced only with overwrite.
