@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
-ctest --test-dir build --output-on-failure -j"$(nproc)"
+# Test processes run in parallel, one per core; each uses one thread so their OpenMP pools do not
+# spin against each other (tests that exercise threading set the count themselves).
+ND_NUM_THREADS=1 ctest --test-dir build --output-on-failure -j"$(nproc)"

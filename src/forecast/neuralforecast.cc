@@ -38,22 +38,37 @@ void NeuralForecast::check_frame(const data::Frame& df, bool for_fit) const {
 }
 
 namespace detail {
-Scaled local_scale(const data::Frame& df, bool enabled, data::LocalScalerType t, const std::vector<int64_t>& fit_len) {
+Scaled local_scale(const data::Frame& df, bool enabled, data::LocalScalerType t, const std::vector<int64_t>& fit_len,
+                   const data::Frame* stats_from) {
   Scaled s;
-  s.y = df.column("y");
-  s.loc.assign(df.n_series(), 0.0f);
-  s.scale.assign(df.n_series(), 1.0f);
-  std::vector<float> scratch;
-  for (int64_t k = 0; k < df.n_series(); ++k) {
-    float* p = s.y.data() + df.indptr[k];
-    const int64_t n = df.length(k), m = fit_len.empty() ? n : fit_len[k];
-    if (enabled) {
-      scratch.resize(static_cast<size_t>(m));
-      data::local_statistics(t, p, m, &s.loc[k], &s.scale[k], scratch.data());
-      data::local_forward(p, n, s.loc[k], s.scale[k]);
+  const int64_t S = df.n_series();
+  std::vector<float> vals, scratch;
+  // Scales column `name` of df into `out`, recording per-series statistics.
+  auto scale_column = [&](const std::string& name, std::vector<float>* out, std::vector<float>* loc,
+                          std::vector<float>* scale) {
+    *out = df.column(name);
+    loc->assign(S, 0.0f);
+    scale->assign(S, 1.0f);
+    if (!enabled) return;
+    for (int64_t k = 0; k < S; ++k) {
+      const float* src = out->data() + df.indptr[k];
+      int64_t n = fit_len.empty() ? df.length(k) : fit_len[k];
+      const int64_t fk = stats_from ? stats_from->find_series(df.ids[k]) : -1;
+      if (fk >= 0 && stats_from->col(name) >= 0) {
+        src = stats_from->column(name).data() + stats_from->indptr[fk];
+        n = stats_from->length(fk);
+      }
+      vals.assign(src, src + n);
+      scratch.resize(static_cast<size_t>(n));
+      data::local_statistics(t, vals.data(), n, &(*loc)[k], &(*scale)[k], scratch.data());
+      data::local_forward(out->data() + df.indptr[k], df.length(k), (*loc)[k], (*scale)[k]);
     }
-  }
-  for (int64_t k = 0; k < df.n_series(); ++k) {
+  };
+  scale_column("y", &s.y, &s.loc, &s.scale);
+  if (enabled)
+    for (const std::string& c : df.columns)
+      if (c != "y") scale_column(c, &s.exog[c], &s.exog_loc[c], &s.exog_scale[c]);
+  for (int64_t k = 0; k < S; ++k) {
     SeriesView v;
     v.y = s.y.data() + df.indptr[k];
     v.n = df.length(k);
@@ -68,7 +83,8 @@ std::vector<SeriesView> model_views(const models::Model& m, const data::Frame& d
   const std::vector<std::string> hist = m.hist_exog_list(), futr = m.futr_exog_list(), stat = m.stat_exog_list();
   auto col = [&](const std::string& name, const char* list) -> const std::vector<float>& {
     ND_CHECK(df.col(name) >= 0, m.alias(), ": ", list, " column '", name, "' is not in the data");
-    return df.column(name);
+    auto it = sc.exog.find(name);  // locally scaled copy when local scaling is on
+    return it != sc.exog.end() ? it->second : df.column(name);
   };
   const int64_t S = df.n_series(), h = m.h();
   std::vector<SeriesView> views(S);
@@ -97,7 +113,9 @@ std::vector<SeriesView> model_views(const models::Model& m, const data::Frame& d
           while (r < end && futr_df->ds[r] <= last) ++r;
           ND_CHECK(end - r >= h, m.alias(), ": futr_df has ", end - r, " rows after the last timestamp of series '",
                    df.ids[k], "'; ", h, " are needed");
-          for (int64_t t = 0; t < h; ++t) buf.push_back(fc[r + t]);
+          const bool scaled = sc.exog_loc.count(c) > 0;
+          for (int64_t t = 0; t < h; ++t)
+            buf.push_back(scaled ? (fc[r + t] - sc.exog_loc.at(c)[k]) / sc.exog_scale.at(c)[k] : fc[r + t]);
           storage->push_back(std::move(buf));
           v.futr.push_back(storage->back().data());
         }
@@ -161,7 +179,8 @@ data::Frame NeuralForecast::predict(const data::Frame* df_in, const data::Static
     check_frame(df, false);
     data::check_regular(df, freq_);
   }
-  detail::Scaled sc = detail::local_scale(df, has_local_scaler_, local_scaler_);
+  // Local statistics come from the fit data (NeuralForecast keeps the fitted scalers).
+  detail::Scaled sc = detail::local_scale(df, has_local_scaler_, local_scaler_, {}, &train_);
   const int64_t S = df.n_series();
   data::Frame out;
   out.ids = df.ids;

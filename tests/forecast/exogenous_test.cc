@@ -125,3 +125,35 @@ TEST(ForecastExogenous, HistoricAndStaticFlowThroughFitPredictAndCV) {
 
 }  // namespace
 }  // namespace nd::forecast
+
+namespace nd::forecast {
+namespace {
+
+TEST(ForecastExogenous, LocalScalingUsesFitStatisticsForTargetAndExogenous) {
+  Synthetic s = make();
+  std::vector<std::unique_ptr<models::Model>> ms;
+  ms.push_back(models::make_model("MLP", {{"h", 12}, {"input_size", 24}, {"max_steps", 200}, {"hidden_size", 64},
+                                          {"futr_exog_list", {"promo"}}, {"random_seed", 2}}));
+  NeuralForecast nf(std::move(ms), "1", "standard");
+  nf.verbose = false;
+  nf.fit(s.train);
+  const data::Frame full = nf.predict(nullptr, nullptr, &s.futr);
+  // Only the last 30 rows of each series: same input window, same (fit-time) statistics.
+  data::Frame tail = s.train;
+  tail.indptr = {0};
+  tail.ds.clear();
+  for (auto& c : tail.values) c.clear();
+  for (int64_t k = 0; k < s.train.n_series(); ++k) {
+    for (int64_t r = s.train.indptr[k + 1] - 30; r < s.train.indptr[k + 1]; ++r) {
+      tail.ds.push_back(s.train.ds[r]);
+      for (size_t c = 0; c < tail.values.size(); ++c) tail.values[c].push_back(s.train.values[c][r]);
+    }
+    tail.indptr.push_back(tail.indptr.back() + 30);
+  }
+  const data::Frame part = nf.predict(&tail, nullptr, &s.futr);
+  EXPECT_EQ(part.column("MLP"), full.column("MLP"));
+  EXPECT_LT(mae(s.actual.column("y").data(), full.column("MLP").data(), full.n_rows()), 1.0);
+}
+
+}  // namespace
+}  // namespace nd::forecast
