@@ -171,6 +171,15 @@ void NeuralForecast::fit(const data::Frame& df, int64_t val_size, const data::St
   fitted_ = true;
 }
 
+void NeuralForecast::attach(const data::Frame& df, const data::StaticFrame* static_df) {
+  check_frame(df, true);
+  resolve_freq(df);
+  train_ = df;
+  static_ = static_df ? *static_df : data::StaticFrame{};
+  reports_.clear();
+  fitted_ = true;
+}
+
 data::Frame NeuralForecast::predict(const data::Frame* df_in, const data::StaticFrame* static_in,
                                     const data::Frame* futr_df) {
   ND_CHECK(fitted_, "predict() before fit()");

@@ -8,6 +8,7 @@
 
 #include "nd/autograd/graph.h"
 #include "nd/core/error.h"
+#include "nd/core/interrupt.h"
 #include "nd/forecast/neuralforecast.h"
 #include "nd/optim/optimizer.h"
 
@@ -120,6 +121,7 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
   const auto t0 = std::chrono::steady_clock::now();
   m.set_training(true);
   for (int64_t step = 1; step <= max_steps; ++step) {
+    check_interrupt();
     sampler.next(train, &wb);
     scale_windows(st, &wb);
     sp.from(wb);

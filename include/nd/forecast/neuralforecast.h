@@ -46,6 +46,10 @@ class NeuralForecast {
   // models list; static features in static_df). The last val_size values of each series are held
   // out for validation / early stopping.
   void fit(const data::Frame& df, int64_t val_size = 0, const data::StaticFrame* static_df = nullptr);
+  // fit() without training: adopts df (and static_df) as the fit data of models whose weights
+  // were set directly, e.g. imported from a NeuralForecast checkpoint, so that predict() and
+  // save() work as after fit().
+  void attach(const data::Frame& df, const data::StaticFrame* static_df = nullptr);
   // Forecasts h steps after the end of each series of df (default: the frame given to fit).
   // Models with futr_exog_list need futr_df: those columns for the h timestamps after each series.
   // Columns: one per model alias (plus NeuralForecast's -median / -lo-X / -hi-X for MQLoss).
@@ -75,6 +79,7 @@ class NeuralForecast {
   bool verbose = true;  // progress on stderr
   const std::vector<TrainReport>& reports() const { return reports_; }
   const data::Frequency& freq() const { return freq_; }
+  const data::Frame& train_data() const { return train_; }  // the frame given to fit / attach
   std::vector<std::unique_ptr<models::Model>>& models() { return models_; }
 
  private:

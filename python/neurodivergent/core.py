@@ -1,0 +1,318 @@
+"""``NeuralForecast``: NeuralForecast's orchestrator API on the C++ engine.
+
+Same constructor, methods, arguments, defaults and output frames as
+``neuralforecast.NeuralForecast``; pandas in gives pandas out, polars in gives polars out.
+Training and forecasting run in C++ with the GIL released; Ctrl-C stops training at the next step.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+import pandas as pd
+
+from . import _core, _frames
+from .models import BaseModel, model_class
+
+DataFrame = Any  # pandas.DataFrame or polars.DataFrame
+
+_META = "python_meta.json"
+
+
+def _freq_alias(freq: Union[str, int, Any]) -> str:
+    """pandas offset / alias / int -> the engine's alias ("MS", "h", "15min", "1")."""
+    if isinstance(freq, (int, np.integer)) and not isinstance(freq, bool):
+        if freq < 1:
+            raise ValueError(f"freq must be a positive integer step or a pandas alias, got {freq}")
+        return str(int(freq))
+    if hasattr(freq, "freqstr"):
+        freq = freq.freqstr
+    if not isinstance(freq, str):
+        raise ValueError(f"freq must be a pandas frequency alias or an integer, got {freq!r}")
+    base = freq
+    # Anchored aliases: the engine's W is any weekday, its Q / Y ends and starts follow the data.
+    for anchored in ("W-", "Q-", "QE-", "QS-", "Y-", "YE-", "YS-", "A-", "AS-"):
+        if freq.upper().startswith(anchored.upper()) or any(
+                freq[i:].upper().startswith(anchored.upper()) and freq[:i].isdigit() for i in range(1, 4)):
+            base = freq.split("-")[0]
+            break
+    return base
+
+
+def _not_supported(name: str, value: Any, ok: Any = None) -> None:
+    if value is not ok and value != ok:
+        raise ValueError(f"argument '{name}' is not supported by neurodivergent (got {value!r})")
+
+
+class NeuralForecast:
+    """Train neural forecasting models on many series and forecast them.
+
+    Parameters
+    ----------
+    models : list of neurodivergent.models instances
+        The models to train (NHITS, LSTM, ...); their forecasts get one column each (the alias or
+        the class name).
+    freq : str or int
+        pandas frequency alias of the data ("MS", "ME", "h", "D", "W", "15min", ...) or, for integer
+        timestamps, the step between them.
+    local_scaler_type : str, optional
+        Per-series scaling of the target and exogenous columns before training, inverted on the
+        forecasts: "standard", "robust", "robust-iqr", "minmax" (or None).
+    local_static_scaler_type : None
+        Not supported (NeuralForecast's scaling of static features).
+    """
+
+    def __init__(self, models: Sequence[BaseModel], freq: Union[str, int], local_scaler_type: Optional[str] = None,
+                 local_static_scaler_type: Optional[str] = None) -> None:
+        if isinstance(models, BaseModel):
+            models = [models]
+        models = list(models)
+        if not models:
+            raise ValueError("models: give at least one model")
+        for i, m in enumerate(models):
+            if not isinstance(m, BaseModel):
+                mod = type(m).__module__
+                hint = " (import it from neurodivergent.models)" if mod.startswith("neuralforecast") else ""
+                raise ValueError(f"models[{i}] is a {mod}.{type(m).__name__}, not a neurodivergent model{hint}")
+        _not_supported("local_static_scaler_type", local_static_scaler_type)
+        self.models: list[BaseModel] = models
+        self.models_init = list(models)
+        self.freq = freq
+        self.local_scaler_type = local_scaler_type
+        self._freq_alias = _freq_alias(freq)
+        self._engine = self._new_engine()
+        self._ids: Optional[_frames.IdInfo] = None
+        self._time: Optional[_frames.TimeInfo] = None
+        self._cols = ("unique_id", "ds", "y")
+        self._polars = False
+        self._fitted = False
+
+    # ---- helpers -----------------------------------------------------------------------------
+    def _new_engine(self) -> "_core.Engine":
+        specs = [(type(m).__name__, json.dumps(m._engine_kwargs())) for m in self.models]
+        return _core.Engine(specs, self._freq_alias, self.local_scaler_type or "")
+
+    def _exog(self, kind: str) -> list[str]:
+        cols: list[str] = []
+        for m in self.models:
+            for c in getattr(m, kind) or []:
+                if c not in cols:
+                    cols.append(c)
+        return cols
+
+    def _verbose(self) -> bool:
+        return all(m.enable_progress_bar for m in self.models)
+
+    def _frame(self, df: DataFrame, what: str, with_target: bool = True):
+        id_col, time_col, target_col = self._cols
+        value_cols = [c for c in self._exog("hist_exog_list") + self._exog("futr_exog_list")]
+        return _frames.to_engine(df, what, id_col, time_col, target_col if with_target else None, value_cols)
+
+    def _static(self, static_df: Optional[DataFrame], ids: _frames.IdInfo) -> Optional["_core.StaticFrame"]:
+        stat = self._exog("stat_exog_list")
+        if static_df is None:
+            if stat:
+                raise ValueError(f"models use static exogenous variables {stat}: pass static_df")
+            return None
+        return _frames.static_to_engine(static_df, self._cols[0], stat, ids)
+
+    def _check_level(self, level: Any, quantiles: Any) -> None:
+        if level is not None or quantiles is not None:
+            raise ValueError("level / quantiles at predict time need distribution losses or conformal intervals, "
+                             "which neurodivergent does not have yet; train with MQLoss(level=[...]) instead")
+
+    # ---- NeuralForecast API ------------------------------------------------------------------
+    def fit(self, df: Optional[DataFrame] = None, static_df: Optional[DataFrame] = None, val_size: Optional[int] = 0,
+            val_df: Optional[DataFrame] = None, use_init_models: bool = False, verbose: bool = False,
+            id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
+            distributed_config: Any = None, prediction_intervals: Any = None) -> None:
+        """Train every model on ``df`` (long format: id, time, target and exogenous columns).
+        The last ``val_size`` values of each series are held out for validation and early stopping."""
+        if df is None:
+            raise ValueError("fit: df is required (neurodivergent keeps no dataset between calls)")
+        for name, value in (("val_df", val_df), ("distributed_config", distributed_config),
+                            ("prediction_intervals", prediction_intervals)):
+            _not_supported(name, value)
+        if use_init_models or self._fitted:
+            self.models = list(self.models_init)
+            self._engine = self._new_engine()
+        self._cols = (id_col, time_col, target_col)
+        frame, ids, tinfo = self._frame(df, "df")
+        stat = self._static(static_df, ids)
+        self._engine.verbose = self._verbose()
+        self._engine.fit(frame, int(val_size or 0), stat)
+        self._ids, self._time, self._polars = ids, tinfo, _frames.is_polars(df)
+        self._fitted = True
+
+    def predict(self, df: Optional[DataFrame] = None, static_df: Optional[DataFrame] = None,
+                futr_df: Optional[DataFrame] = None, verbose: bool = False, engine: Any = None,
+                level: Optional[list[Union[int, float]]] = None, quantiles: Optional[list[float]] = None,
+                h: Optional[int] = None, **data_kwargs: Any) -> DataFrame:
+        """Forecast the next ``h`` steps after each series of ``df`` (default: the fit data).
+        Models with future exogenous variables need ``futr_df`` with those columns for the ``h``
+        timestamps after each series."""
+        self._require_fitted("predict")
+        self._check_level(level, quantiles)
+        _not_supported("engine", engine)
+        if data_kwargs:
+            raise ValueError(f"predict: unsupported argument(s) {sorted(data_kwargs)}")
+        if h is not None and any(int(h) != m.h for m in self.models):
+            raise ValueError(f"predict: h={h} differs from the models' horizon; neurodivergent forecasts the trained h")
+        id_col, time_col, _ = self._cols
+        ids, tinfo, frame, like_polars = self._ids, self._time, None, self._polars
+        if df is not None:
+            frame, ids, tinfo = self._frame(df, "df")
+            like_polars = _frames.is_polars(df)
+        stat = self._static(static_df, ids) if static_df is not None else None
+        futr = None
+        if futr_df is not None:
+            futr, _, _ = _frames.to_engine(futr_df, "futr_df", id_col, time_col, None, self._exog("futr_exog_list"))
+        out = self._engine.predict(frame, stat, futr)
+        return _frames.forecast_from_engine(out, ids, tinfo, id_col, time_col, like_polars)
+
+    def cross_validation(self, df: Optional[DataFrame] = None, static_df: Optional[DataFrame] = None,
+                         n_windows: Optional[int] = 1, step_size: int = 1, val_size: Optional[int] = 0,
+                         test_size: Optional[int] = None, use_init_models: bool = False, use_fitted: bool = False,
+                         verbose: bool = False, refit: Union[bool, int] = False, id_col: str = "unique_id",
+                         time_col: str = "ds", target_col: str = "y", prediction_intervals: Any = None,
+                         level: Optional[list[Union[int, float]]] = None, quantiles: Optional[list[float]] = None,
+                         h: Optional[int] = None, **data_kwargs: Any) -> DataFrame:
+        """Rolling-origin evaluation: ``n_windows`` forecasts whose cutoffs are ``step_size`` apart,
+        the last one ``h`` steps before the end of each series (or give ``test_size`` with
+        ``n_windows=None``). Columns: id, time, cutoff, one per model output, then the target."""
+        if df is None:
+            raise ValueError("cross_validation: df is required")
+        self._check_level(level, quantiles)
+        _not_supported("prediction_intervals", prediction_intervals)
+        _not_supported("use_fitted", use_fitted, False)
+        if data_kwargs:
+            raise ValueError(f"cross_validation: unsupported argument(s) {sorted(data_kwargs)}")
+        if not isinstance(refit, bool):
+            raise ValueError(f"cross_validation: refit must be True or False (refit every k windows is not supported), "
+                             f"got {refit!r}")
+        if h is not None and any(int(h) != m.h for m in self.models):
+            raise ValueError(f"cross_validation: h={h} differs from the models' horizon")
+        if n_windows is None and test_size is None:
+            raise ValueError("cross_validation: give n_windows or test_size")
+        if n_windows is not None and test_size is not None:
+            raise ValueError("cross_validation: give n_windows or test_size, not both")
+        if use_init_models or self._fitted:
+            self.models = list(self.models_init)
+            self._engine = self._new_engine()
+        self._cols = (id_col, time_col, target_col)
+        frame, ids, tinfo = self._frame(df, "df")
+        stat = self._static(static_df, ids)
+        self._engine.verbose = self._verbose()
+        res = self._engine.cross_validation(frame, int(n_windows or 0), int(step_size), int(val_size or 0),
+                                            int(test_size or 0), bool(refit), stat)
+        self._ids, self._time, self._polars = ids, tinfo, _frames.is_polars(df)
+        self._fitted = True
+        return _frames.cv_from_engine(res, ids, tinfo, id_col, time_col, target_col, self._polars)
+
+    def predict_insample(self, step_size: int = 1, level: Optional[list[Union[int, float]]] = None,
+                         quantiles: Optional[list[float]] = None) -> DataFrame:
+        """Forecasts of the fitted models over their training data (windows ``step_size`` apart),
+        with the actuals; columns as cross_validation's."""
+        self._require_fitted("predict_insample")
+        self._check_level(level, quantiles)
+        res = self._engine.predict_insample(int(step_size))
+        id_col, time_col, target_col = self._cols
+        return _frames.cv_from_engine(res, self._ids, self._time, id_col, time_col, target_col, self._polars)
+
+    def make_future_dataframe(self, df: Optional[DataFrame] = None, h: Optional[int] = None) -> DataFrame:
+        """The id and time columns of the ``h`` steps after each series (fill in future exogenous
+        values and pass it as ``futr_df``)."""
+        h = int(h if h is not None else self.models[0].h)
+        if df is not None:
+            frame, ids, tinfo = self._frame(df, "df", with_target=False)
+            like_polars = _frames.is_polars(df)
+        else:
+            self._require_fitted("make_future_dataframe")
+            frame, ids, tinfo, like_polars = None, self._ids, self._time, self._polars
+        ts = self._engine.future_times(frame, h)
+        id_col, time_col, _ = self._cols
+        counts = np.full(len(ts.ids), h, dtype=np.int64)
+        data = {id_col: _frames._id_column(ids, ts.ids, counts), time_col: _frames.time_back(ts.ds, tinfo)}
+        data = _frames._reorder(data, ids, id_col, [id_col, time_col])
+        return _frames._make(like_polars, data)
+
+    def get_missing_future(self, futr_df: DataFrame, df: Optional[DataFrame] = None, h: Optional[int] = None) -> DataFrame:
+        """The rows of ``make_future_dataframe`` that ``futr_df`` lacks."""
+        expected = self.make_future_dataframe(df, h)
+        id_col, time_col, _ = self._cols
+        if _frames.is_polars(expected):
+            return expected.join(futr_df.select([id_col, time_col]), on=[id_col, time_col], how="anti")
+        merged = expected.merge(futr_df[[id_col, time_col]].drop_duplicates(), on=[id_col, time_col], how="left",
+                                indicator=True)
+        return merged.loc[merged["_merge"] == "left_only", [id_col, time_col]].reset_index(drop=True)
+
+    def save(self, path: str, model_index: Optional[list[int]] = None, save_dataset: bool = True,
+             overwrite: bool = False) -> None:
+        """Save the fitted models and their fit data into directory ``path`` (weights as
+        safetensors, configs as JSON); ``NeuralForecast.load(path)`` gives bit-identical forecasts."""
+        self._require_fitted("save")
+        _not_supported("model_index", model_index)
+        _not_supported("save_dataset", save_dataset, True)
+        self._engine.save(str(path), bool(overwrite))
+        meta = {"id_col": self._cols[0], "time_col": self._cols[1], "target_col": self._cols[2],
+                "id_dtype": str(self._ids.values.dtype), "time_dtype": str(self._time.dtype), "freq": self.freq,
+                "local_scaler_type": self.local_scaler_type,
+                "enable_progress_bar": [m.enable_progress_bar for m in self.models]}
+        tmp = os.path.join(str(path), _META + ".tmp")
+        with open(tmp, "w") as f:
+            json.dump(meta, f)
+        os.replace(tmp, os.path.join(str(path), _META))
+
+    @staticmethod
+    def load(path: str, verbose: bool = False, **kwargs: Any) -> "NeuralForecast":
+        """Load what ``save`` (or the ``nd`` command line tool) wrote."""
+        engine = _core.Engine.load(str(path))
+        meta_path = os.path.join(str(path), _META)
+        meta: dict[str, Any] = {}
+        if os.path.exists(meta_path):
+            with open(meta_path) as f:
+                meta = json.load(f)
+        models = []
+        for cfg in engine.configs():
+            c = json.loads(cfg)
+            config = {k: v for k, v in c["config"].items() if v is not None}
+            models.append(model_class(c["class"])(**config))
+        for m, bar in zip(models, meta.get("enable_progress_bar", [])):
+            m.enable_progress_bar = bar
+        self = NeuralForecast.__new__(NeuralForecast)
+        self.models, self.models_init = models, list(models)
+        self.freq = meta.get("freq", engine.freq)
+        self.local_scaler_type = meta.get("local_scaler_type")
+        self._freq_alias = engine.freq
+        self._engine = engine
+        self._cols = (meta.get("id_col", "unique_id"), meta.get("time_col", "ds"), meta.get("target_col", "y"))
+        train = engine.train_frame()
+        id_dtype = np.dtype(meta.get("id_dtype", "object"))
+        values = np.array([_text_to_id(t, id_dtype) for t in train.ids], dtype=id_dtype)
+        try:
+            natural = bool(len(values) < 2 or (np.diff(np.argsort(values, kind="stable")) > 0).all())
+        except TypeError:
+            natural = True
+        self._ids = _frames.IdInfo(values, list(train.ids), natural)
+        time_dtype = np.dtype(meta.get("time_dtype", "datetime64[ns]" if train.datetime else "int64"))
+        self._time = _frames.TimeInfo(train.datetime, time_dtype)
+        self._polars = False
+        self._fitted = True
+        return self
+
+    def _require_fitted(self, what: str) -> None:
+        if not self._fitted:
+            raise ValueError(f"{what}() before fit(): call fit(df) first")
+
+    def __repr__(self) -> str:
+        return f"NeuralForecast(models=[{', '.join(map(repr, self.models))}], freq={self.freq!r})"
+
+
+def _text_to_id(text: str, dtype: np.dtype) -> Any:
+    if dtype.kind == "f":
+        return float(text)
+    if dtype.kind in "iu":
+        return int(text)
+    return text

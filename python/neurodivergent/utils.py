@@ -1,0 +1,42 @@
+"""Datasets and helpers as ``neuralforecast.utils`` has them."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["AirPassengers", "AirPassengersDF", "AirPassengersPanel"]
+
+# Monthly international airline passengers (thousands), 1949-1960 (Box & Jenkins).
+AirPassengers = np.array(
+    [112, 118, 132, 129, 121, 135, 148, 148, 136, 119, 104, 118, 115, 126, 141, 135, 125, 149, 170, 170, 158, 133,
+     114, 140, 145, 150, 178, 163, 172, 178, 199, 199, 184, 162, 146, 166, 171, 180, 193, 181, 183, 218, 230, 242,
+     209, 191, 172, 194, 196, 196, 236, 235, 229, 243, 264, 272, 237, 211, 180, 201, 204, 188, 235, 227, 234, 264,
+     302, 293, 259, 229, 203, 229, 242, 233, 267, 269, 270, 315, 364, 347, 312, 274, 237, 278, 284, 277, 317, 313,
+     318, 374, 413, 405, 355, 306, 271, 306, 315, 301, 356, 348, 355, 422, 465, 467, 404, 347, 305, 336, 340, 318,
+     362, 348, 363, 435, 491, 505, 404, 359, 310, 337, 360, 342, 406, 396, 420, 472, 548, 559, 463, 407, 362, 405,
+     417, 391, 419, 461, 472, 535, 622, 606, 508, 461, 390, 432],
+    dtype=np.float32)
+
+# As neuralforecast.utils.AirPassengersDF: unique_id 1.0, month-end timestamps.
+AirPassengersDF = pd.DataFrame({
+    "unique_id": np.ones(len(AirPassengers)),
+    "ds": pd.date_range(start="1949-01-31", periods=len(AirPassengers), freq=pd.offsets.MonthEnd()),
+    "y": AirPassengers,
+})
+
+
+def _panel() -> pd.DataFrame:
+    # As neuralforecast.utils.AirPassengersPanel: the series and a shifted copy, with a trend and
+    # a future exogenous month-of-year column.
+    a = AirPassengersDF.copy()
+    a["unique_id"] = "Airline1"
+    b = AirPassengersDF.copy()
+    b["unique_id"] = "Airline2"
+    b["y"] = b["y"] + 300
+    df = pd.concat([a, b], ignore_index=True)
+    df["trend"] = np.arange(len(df))
+    df["y_[lag12]"] = df.groupby("unique_id")["y"].shift(12).fillna(df["y"])
+    return df
+
+
+AirPassengersPanel = _panel()

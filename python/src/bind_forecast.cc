@@ -1,0 +1,181 @@
+// neurodivergent.NeuralForecast's engine: nd::forecast::NeuralForecast with the GIL released
+// during training and forecasting (a Ctrl-C check runs between training steps, see module.cc).
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/unique_ptr.h>
+#include <nanobind/stl/vector.h>
+
+#include <map>
+#include <memory>
+
+#include "convert.h"
+#include "nd/core/error.h"
+#include "nd/forecast/neuralforecast.h"
+
+namespace nd::py {
+
+using data::Frame;
+using data::StaticFrame;
+using forecast::CVResult;
+using forecast::NeuralForecast;
+using models::json;
+
+namespace {
+
+using ModelSpec = std::pair<std::string, std::string>;  // (class name, hyperparameters as JSON)
+
+NeuralForecast make_engine(const std::vector<ModelSpec>& specs, const std::string& freq, const std::string& scaler) {
+  ND_CHECK(!specs.empty(), "models: give at least one model");
+  std::vector<std::unique_ptr<models::Model>> ms;
+  for (const auto& [name, kwargs] : specs) ms.push_back(models::make_model(name, json::parse(kwargs)));
+  return NeuralForecast(std::move(ms), freq, scaler);
+}
+
+std::vector<std::string> configs(NeuralForecast& nf) {
+  std::vector<std::string> out;
+  for (auto& m : nf.models()) out.push_back(json{{"class", m->name()}, {"config", m->config()}}.dump());
+  return out;
+}
+
+nn::ParameterStore& store_of(NeuralForecast& nf, size_t k) {
+  ND_CHECK(k < nf.models().size(), "model index ", k, " out of range (", nf.models().size(), " models)");
+  return nf.models()[k]->params();
+}
+
+// The bound type: NeuralForecast is move-only, but std::vector<std::unique_ptr> reports itself
+// copy-constructible, which would make nanobind instantiate a copy.
+struct Engine {
+  explicit Engine(NeuralForecast n) : nf(std::make_unique<NeuralForecast>(std::move(n))) {}
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+  std::unique_ptr<NeuralForecast> nf;
+};
+
+}  // namespace
+
+void bind_forecast(nb::module_& m) {
+  using rel = nb::gil_scoped_release;
+  nb::class_<Engine>(m, "Engine", "The C++ NeuralForecast behind neurodivergent.NeuralForecast.")
+      .def(
+          "__init__",
+          [](Engine* self, const std::vector<ModelSpec>& specs, const std::string& freq,
+             const std::string& scaler) { new (self) Engine(make_engine(specs, freq, scaler)); },
+          nb::arg("models"), nb::arg("freq"), nb::arg("local_scaler_type"))
+      .def_prop_rw(
+          "verbose", [](const Engine& e) { return e.nf->verbose; }, [](Engine& e, bool v) { e.nf->verbose = v; })
+      .def(
+          "fit",
+          [](Engine& e, const Frame& df, int64_t val_size, const StaticFrame* st) {
+            rel r;
+            e.nf->fit(df, val_size, st);
+          },
+          nb::arg("df"), nb::arg("val_size"), nb::arg("static_df").none())
+      .def(
+          "attach",
+          [](Engine& e, const Frame& df, const StaticFrame* st) {
+            rel r;
+            e.nf->attach(df, st);
+          },
+          nb::arg("df"), nb::arg("static_df").none())
+      .def(
+          "predict",
+          [](Engine& e, const Frame* df, const StaticFrame* st, const Frame* futr) {
+            rel r;
+            return e.nf->predict(df, st, futr);
+          },
+          nb::arg("df").none(), nb::arg("static_df").none(), nb::arg("futr_df").none())
+      .def(
+          "cross_validation",
+          [](Engine& e, const Frame& df, int64_t n_windows, int64_t step_size, int64_t val_size,
+             int64_t test_size, bool refit, const StaticFrame* st) {
+            rel r;
+            return e.nf->cross_validation(df, n_windows, step_size, val_size, test_size, refit, st);
+          },
+          nb::arg("df"), nb::arg("n_windows"), nb::arg("step_size"), nb::arg("val_size"), nb::arg("test_size"),
+          nb::arg("refit"), nb::arg("static_df").none())
+      .def(
+          "predict_insample",
+          [](Engine& e, int64_t step_size) {
+            rel r;
+            return e.nf->predict_insample(step_size);
+          },
+          nb::arg("step_size"))
+      .def(
+          "save",
+          [](const Engine& e, const std::string& path, bool overwrite) {
+            rel r;
+            e.nf->save(path, overwrite);
+          },
+          nb::arg("path"), nb::arg("overwrite"))
+      .def_static(
+          "load",
+          [](const std::string& path) {
+            rel r;
+            return std::make_unique<Engine>(NeuralForecast::load(path));
+          },
+          nb::arg("path"))
+      .def("train_frame", [](const Engine& e) { return e.nf->train_data(); })
+      // The h timestamps after the end of each series of df (default: the fit data), as a frame
+      // without value columns.
+      .def(
+          "future_times",
+          [](const Engine& e, const Frame* df, int64_t h) {
+            ND_CHECK(h > 0, "h must be positive, got ", h);
+            const Frame& src = df ? *df : e.nf->train_data();
+            ND_CHECK(src.n_series() > 0, "no series: call fit() first or pass df");
+            Frame out;
+            out.ids = src.ids;
+            out.time_kind = src.time_kind;
+            for (int64_t s = 0; s < src.n_series(); ++s) {
+              const int64_t last = src.ds[src.indptr[s + 1] - 1];
+              for (int64_t k = 1; k <= h; ++k) out.ds.push_back(e.nf->freq().advance(last, k));
+              out.indptr.push_back(out.indptr.back() + h);
+            }
+            return out;
+          },
+          nb::arg("df").none(), nb::arg("h"))
+      .def("configs", [](Engine& e) { return configs(*e.nf); }, "Each model's class and full config (JSON).")
+      .def_prop_ro("freq", [](const Engine& e) { return e.nf->freq().str(); })
+      .def("reports",
+           [](const Engine& e) {
+             std::vector<std::string> out;
+             for (const auto& r : e.nf->reports())
+               out.push_back(json{{"model", r.model},
+                                  {"steps", r.steps},
+                                  {"seconds", r.seconds},
+                                  {"train_loss", r.train_loss},
+                                  {"valid_loss", r.valid_loss}}
+                                 .dump());
+             return out;
+           })
+      .def(
+          "state_dict",
+          [](Engine& e, size_t k) {
+            nn::ParameterStore& s = store_of(*e.nf, k);
+            nb::dict d;
+            for (const nn::ParamInfo& p : s.params()) {
+              const float* src = s.data() + p.offset;
+              d[p.name.c_str()] = to_numpy(std::vector<float>(src, src + p.shape.numel()), p.shape.vec());
+            }
+            return d;
+          },
+          nb::arg("k"))
+      .def(
+          "load_state_dict",
+          [](Engine& e, size_t k, const std::map<std::string, InAny>& w) {
+            nn::ParameterStore& s = store_of(*e.nf, k);
+            for (const nn::ParamInfo& p : s.params()) {
+              auto it = w.find(p.name);
+              ND_CHECK(it != w.end(), "model ", k, ": the state_dict lacks '", p.name, "'");
+              ND_CHECK(static_cast<int64_t>(it->second.size()) == p.shape.numel(), "model ", k, ": '", p.name,
+                       "' has ", it->second.size(), " values, expected ", p.shape.numel(), " (shape ",
+                       p.shape.str(), ")");
+              std::copy(it->second.data(), it->second.data() + it->second.size(), s.data() + p.offset);
+            }
+            ND_CHECK(w.size() == s.params().size(), "model ", k, ": the state_dict has ", w.size(),
+                     " tensors, the model ", s.params().size());
+          },
+          nb::arg("k"), nb::arg("weights"));
+}
+
+}  // namespace nd::py

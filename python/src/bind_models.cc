@@ -1,0 +1,171 @@
+// Models as Python sees them: the registry's schemas (which drive neurodivergent.models' classes),
+// and a standalone Model for weight import and parity checks: load a PyTorch state_dict, run the
+// forward pass on a window batch, or take one loss + backward and read the gradients.
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <map>
+#include <memory>
+
+#include "convert.h"
+#include "nd/autograd/graph.h"
+#include "nd/core/error.h"
+#include "nd/models/model.h"
+
+namespace nd::py {
+
+using models::json;
+
+namespace {
+
+std::string schema_json() {
+  json out = json::array();
+  for (const models::ModelInfo& m : models::all_models()) {
+    json params = json::array();
+    for (const models::HParam& p : m.params)
+      params.push_back({{"name", p.name}, {"default", p.default_value}, {"help", p.help}});
+    out.push_back({{"name", m.name},
+                   {"description", m.description},
+                   {"params", params},
+                   {"futr_exog", m.futr_exog},
+                   {"hist_exog", m.hist_exog},
+                   {"stat_exog", m.stat_exog}});
+  }
+  return out.dump();
+}
+
+// A [shape] float tensor from an optional array, checked against the expected leading dims.
+Tensor tensor_of(const InAny* a, std::initializer_list<int64_t> lead, int rank, const char* what) {
+  if (!a) return Tensor();
+  ND_CHECK(static_cast<int>(a->ndim()) == rank, what, " must have ", rank, " dimensions, got ", a->ndim());
+  std::vector<int64_t> dims;
+  for (size_t i = 0; i < a->ndim(); ++i) dims.push_back(static_cast<int64_t>(a->shape(i)));
+  size_t i = 0;
+  for (int64_t want : lead) {
+    ND_CHECK(dims[i] == want, what, ": dimension ", i, " is ", dims[i], ", expected ", want);
+    ++i;
+  }
+  return Tensor(const_cast<float*>(a->data()), Shape(dims));
+}
+
+class PyModel {
+ public:
+  PyModel(const std::string& name, const std::string& kwargs) : m_(models::make_model(name, json::parse(kwargs))) {}
+
+  std::string name() const { return m_->name(); }
+  std::string config() const { return m_->config().dump(); }
+
+  nb::dict state_dict() {
+    nb::dict d;
+    nn::ParameterStore& s = m_->params();
+    for (const nn::ParamInfo& p : s.params()) {
+      const float* src = s.data() + p.offset;
+      d[p.name.c_str()] = to_numpy(std::vector<float>(src, src + p.shape.numel()), p.shape.vec());
+    }
+    return d;
+  }
+
+  // Copies every tensor of `weights` (PyTorch state_dict names) into the model; strict: the
+  // names must match exactly (NeuralForecast's buffers that hold no learned state are skipped by
+  // the Python side).
+  void load_state_dict(const std::map<std::string, InAny>& weights, bool strict) {
+    nn::ParameterStore& s = m_->params();
+    for (const auto& [name, arr] : weights) {
+      const nn::ParamRef r = s.find(name);
+      if (!r.defined()) {
+        ND_CHECK(!strict, m_->name(), ": the state_dict has '", name, "', which this model does not have");
+        continue;
+      }
+      const nn::ParamInfo& p = s.params()[r.index];
+      std::vector<int64_t> got;
+      for (size_t i = 0; i < arr.ndim(); ++i) got.push_back(static_cast<int64_t>(arr.shape(i)));
+      ND_CHECK(got == p.shape.vec(), m_->name(), ": '", name, "' has shape ", json(got).dump(), ", expected ",
+               json(p.shape.vec()).dump());
+      std::copy(arr.data(), arr.data() + arr.size(), s.data() + p.offset);
+    }
+    if (strict)
+      for (const nn::ParamInfo& p : s.params())
+        ND_CHECK(weights.count(p.name) == 1, m_->name(), ": the state_dict lacks '", p.name, "'");
+  }
+
+  Array<float> forward(const InAny& insample_y, const InAny& insample_mask, const std::optional<InAny>& futr_exog,
+                       const std::optional<InAny>& hist_exog, const std::optional<InAny>& stat_exog, bool training) {
+    Graph g(size_t{64} << 20);
+    NoGradGuard ng(g);
+    m_->set_training(training);
+    Var out = run(g, insample_y, insample_mask, futr_exog, hist_exog, stat_exog);
+    m_->set_training(false);
+    const Tensor& t = out.value();
+    return to_numpy(std::vector<float>(t.data, t.data + t.numel()), t.shape.vec());
+  }
+
+  // One training step's loss and gradients (no optimizer update): the model's training loss on
+  // the outputs y / mask, gradients by parameter name.
+  nb::tuple loss_and_grads(const InAny& insample_y, const InAny& insample_mask, const InAny& outsample_y,
+                           const InAny& outsample_mask, const std::optional<InAny>& futr_exog,
+                           const std::optional<InAny>& hist_exog, const std::optional<InAny>& stat_exog) {
+    Graph g(size_t{64} << 20);
+    m_->params().zero_grad();
+    m_->set_training(false);  // dropout off so that the gradients are comparable
+    Var yhat = run(g, insample_y, insample_mask, futr_exog, hist_exog, stat_exog);
+    const int64_t B = yhat.size(0), h = yhat.size(1);
+    Tensor y = tensor_of(&outsample_y, {B, h}, 2, "outsample_y");
+    Tensor mk = tensor_of(&outsample_mask, {B, h}, 2, "outsample_mask");
+    Tensor iy = tensor_of(&insample_y, {B}, 2, "insample_y");
+    Var loss = m_->loss()(yhat, y, mk, iy);
+    g.backward(loss);
+    nb::dict grads;
+    nn::ParameterStore& s = m_->params();
+    for (const nn::ParamInfo& p : s.params()) {
+      const float* src = s.grad_data() + p.offset;
+      grads[p.name.c_str()] = to_numpy(std::vector<float>(src, src + p.shape.numel()), p.shape.vec());
+    }
+    return nb::make_tuple(loss.item(), grads);
+  }
+
+  models::Model& model() { return *m_; }
+
+ private:
+  Var run(Graph& g, const InAny& insample_y, const InAny& insample_mask, const std::optional<InAny>& futr_exog,
+          const std::optional<InAny>& hist_exog, const std::optional<InAny>& stat_exog) {
+    const int64_t L = m_->input_size(), h = m_->h();
+    ND_CHECK(insample_y.ndim() == 2, "insample_y must be [batch, input_size]");
+    const int64_t B = static_cast<int64_t>(insample_y.shape(0));
+    models::WindowBatch b;
+    b.B = B, b.L = L, b.h = h;
+    b.insample_y = g.input(tensor_of(&insample_y, {B, L}, 2, "insample_y"));
+    b.insample_mask = g.input(tensor_of(&insample_mask, {B, L}, 2, "insample_mask"));
+    if (futr_exog) b.futr_exog = g.input(tensor_of(&*futr_exog, {B, L + h}, 3, "futr_exog"));
+    if (hist_exog) b.hist_exog = g.input(tensor_of(&*hist_exog, {B, L}, 3, "hist_exog"));
+    if (stat_exog) b.stat_exog = g.input(tensor_of(&*stat_exog, {B}, 2, "stat_exog"));
+    return m_->forward(b);
+  }
+  std::unique_ptr<models::Model> m_;
+};
+
+}  // namespace
+
+void bind_models(nb::module_& m) {
+  m.def("models_schema", &schema_json, "Every registered model with its hyperparameters (JSON).");
+  m.def(
+      "resolve_config",
+      [](const std::string& name, const std::string& kwargs) {
+        return models::resolve_config(models::find_model(name), json::parse(kwargs)).dump();
+      },
+      nb::arg("name"), nb::arg("kwargs_json"), "Validated full config (defaults filled in), as JSON.");
+  nb::class_<PyModel>(m, "Model", "One engine model outside a NeuralForecast (weight import, parity checks).")
+      .def(nb::init<const std::string&, const std::string&>(), nb::arg("name"), nb::arg("kwargs_json"))
+      .def_prop_ro("name", &PyModel::name)
+      .def_prop_ro("config", &PyModel::config)
+      .def("state_dict", &PyModel::state_dict)
+      .def("load_state_dict", &PyModel::load_state_dict, nb::arg("weights"), nb::arg("strict") = true)
+      .def("forward", &PyModel::forward, nb::arg("insample_y"), nb::arg("insample_mask"),
+           nb::arg("futr_exog") = nb::none(), nb::arg("hist_exog") = nb::none(), nb::arg("stat_exog") = nb::none(),
+           nb::arg("training") = false)
+      .def("loss_and_grads", &PyModel::loss_and_grads, nb::arg("insample_y"), nb::arg("insample_mask"),
+           nb::arg("outsample_y"), nb::arg("outsample_mask"), nb::arg("futr_exog") = nb::none(),
+           nb::arg("hist_exog") = nb::none(), nb::arg("stat_exog") = nb::none());
+}
+
+}  // namespace nd::py
