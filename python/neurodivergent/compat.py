@@ -23,6 +23,19 @@ from .models import _NF_OFF, _TRAINER_OK, BaseModel, model_class
 _NOT_WEIGHTS = ("loss.", "valid_loss.")
 
 
+def load_into(target: Any, weights: Mapping[str, np.ndarray], nf_module: Any = None, who: str = "model") -> None:
+    """Loads mapped weights into an engine model (``_core.Model``) or ``(engine, k)``. Entries the
+    engine model does not have must hold no learned state: with the NeuralForecast module at
+    hand, they must not be among its (deduplicated) parameters, i.e. they are buffers or aliases
+    of shared modules."""
+    unused = target[0].load_state_dict(target[1], weights) if isinstance(target, tuple) else target.load_state_dict(weights)
+    if nf_module is not None:
+        learned = {k for k, p in nf_module.named_parameters() if p.requires_grad}
+        bad = sorted(set(unused) & learned)
+        if bad:
+            raise ValueError(f"{who}: NeuralForecast weights {bad} have no counterpart in the engine model")
+
+
 def map_state_dict(state_dict: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """A NeuralForecast model's ``state_dict()`` -> the engine's weights (float32 numpy arrays by
     parameter name). Entries without learned state are dropped."""
@@ -42,9 +55,15 @@ def loss_from_neuralforecast(loss: Any) -> Optional[_losses.BaseLoss]:
     name = type(loss).__name__
     hw = getattr(loss, "horizon_weight", None)
     hw = None if hw is None else [float(x) for x in np.asarray(hw.detach().cpu() if hasattr(hw, "detach") else hw).ravel()]
-    if name == "MQLoss":
+    init = getattr(loss, "_nf_init_kwargs", None)  # NeuralForecast >= 3.3 records its arguments
+    if init is not None and hasattr(_losses, name):
+        kwargs = dict(init)
+        if kwargs.get("horizon_weight") is not None:
+            kwargs["horizon_weight"] = hw
+        return getattr(_losses, name)(**kwargs)
+    if name == "MQLoss":  # keep NeuralForecast's output order: median first for levels
         q = loss.quantiles.detach().cpu().numpy().astype(float).tolist()
-        return _losses.MQLoss(level=None, quantiles=sorted(q), horizon_weight=hw)
+        return _losses.MQLoss(level=None, quantiles=q, horizon_weight=hw)
     if name == "QuantileLoss":
         return _losses.QuantileLoss(q=float(loss.q), horizon_weight=hw)
     if name == "HuberLoss":
@@ -92,7 +111,7 @@ def from_neuralforecast(nf: Any, df: Any, static_df: Any = None, id_col: str = "
     stat = ours._static(static_df, ids)
     ours._engine.attach(frame, stat)
     for k, m in enumerate(nf.models):
-        ours._engine.load_state_dict(k, map_state_dict(m.state_dict()))
+        load_into((ours._engine, k), map_state_dict(m.state_dict()), m, who=type(m).__name__)
     ours._ids, ours._time, ours._polars = ids, tinfo, _frames.is_polars(df)
     ours._fitted = True
     return ours
@@ -101,7 +120,7 @@ def from_neuralforecast(nf: Any, df: Any, static_df: Any = None, id_col: str = "
 def load_state_dict(nf: NeuralForecast, k: int, weights: Mapping[str, Any]) -> None:
     """Replaces the weights of model ``k`` of a neurodivergent NeuralForecast (names as in
     NeuralForecast's / PyTorch's state_dict; entries without learned state are dropped)."""
-    nf._engine.load_state_dict(int(k), map_state_dict(weights))
+    load_into((nf._engine, int(k)), map_state_dict(weights))
 
 
 def state_dict(nf: NeuralForecast, k: int) -> dict[str, np.ndarray]:
@@ -111,4 +130,4 @@ def state_dict(nf: NeuralForecast, k: int) -> dict[str, np.ndarray]:
 
 
 __all__ = ["from_neuralforecast", "model_from_neuralforecast", "loss_from_neuralforecast", "map_state_dict",
-           "load_state_dict", "state_dict"]
+           "load_state_dict", "load_into", "state_dict"]

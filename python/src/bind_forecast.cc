@@ -1,5 +1,6 @@
 // neurodivergent.NeuralForecast's engine: nd::forecast::NeuralForecast with the GIL released
 // during training and forecasting (a Ctrl-C check runs between training steps, see module.cc).
+#include <nanobind/stl/map.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/unique_ptr.h>
@@ -163,17 +164,7 @@ void bind_forecast(nb::module_& m) {
       .def(
           "load_state_dict",
           [](Engine& e, size_t k, const std::map<std::string, InAny>& w) {
-            nn::ParameterStore& s = store_of(*e.nf, k);
-            for (const nn::ParamInfo& p : s.params()) {
-              auto it = w.find(p.name);
-              ND_CHECK(it != w.end(), "model ", k, ": the state_dict lacks '", p.name, "'");
-              ND_CHECK(static_cast<int64_t>(it->second.size()) == p.shape.numel(), "model ", k, ": '", p.name,
-                       "' has ", it->second.size(), " values, expected ", p.shape.numel(), " (shape ",
-                       p.shape.str(), ")");
-              std::copy(it->second.data(), it->second.data() + it->second.size(), s.data() + p.offset);
-            }
-            ND_CHECK(w.size() == s.params().size(), "model ", k, ": the state_dict has ", w.size(),
-                     " tensors, the model ", s.params().size());
+            return load_weights(store_of(*e.nf, k), w, "model " + std::to_string(k));
           },
           nb::arg("k"), nb::arg("weights"));
 }

@@ -1,6 +1,7 @@
 // Models as Python sees them: the registry's schemas (which drive neurodivergent.models' classes),
 // and a standalone Model for weight import and parity checks: load a PyTorch state_dict, run the
 // forward pass on a window batch, or take one loss + backward and read the gradients.
+#include <nanobind/stl/map.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
@@ -49,6 +50,27 @@ Tensor tensor_of(const InAny* a, std::initializer_list<int64_t> lead, int rank, 
   return Tensor(const_cast<float*>(a->data()), Shape(dims));
 }
 
+}  // namespace
+
+std::vector<std::string> load_weights(nn::ParameterStore& s, const std::map<std::string, InAny>& weights,
+                                      const std::string& who) {
+  for (const nn::ParamInfo& p : s.params()) {
+    auto it = weights.find(p.name);
+    ND_CHECK(it != weights.end(), who, ": the state_dict lacks '", p.name, "' (shape ", p.shape.str(), ")");
+    std::vector<int64_t> got;
+    for (size_t i = 0; i < it->second.ndim(); ++i) got.push_back(static_cast<int64_t>(it->second.shape(i)));
+    ND_CHECK(got == p.shape.vec(), who, ": '", p.name, "' has shape ", json(got).dump(), ", expected ",
+             p.shape.str());
+    std::copy(it->second.data(), it->second.data() + it->second.size(), s.data() + p.offset);
+  }
+  std::vector<std::string> unused;
+  for (const auto& [name, arr] : weights)
+    if (!s.find(name).defined()) unused.push_back(name);
+  return unused;
+}
+
+namespace {
+
 class PyModel {
  public:
   PyModel(const std::string& name, const std::string& kwargs) : m_(models::make_model(name, json::parse(kwargs))) {}
@@ -66,27 +88,11 @@ class PyModel {
     return d;
   }
 
-  // Copies every tensor of `weights` (PyTorch state_dict names) into the model; strict: the
-  // names must match exactly (NeuralForecast's buffers that hold no learned state are skipped by
-  // the Python side).
-  void load_state_dict(const std::map<std::string, InAny>& weights, bool strict) {
-    nn::ParameterStore& s = m_->params();
-    for (const auto& [name, arr] : weights) {
-      const nn::ParamRef r = s.find(name);
-      if (!r.defined()) {
-        ND_CHECK(!strict, m_->name(), ": the state_dict has '", name, "', which this model does not have");
-        continue;
-      }
-      const nn::ParamInfo& p = s.params()[r.index];
-      std::vector<int64_t> got;
-      for (size_t i = 0; i < arr.ndim(); ++i) got.push_back(static_cast<int64_t>(arr.shape(i)));
-      ND_CHECK(got == p.shape.vec(), m_->name(), ": '", name, "' has shape ", json(got).dump(), ", expected ",
-               json(p.shape.vec()).dump());
-      std::copy(arr.data(), arr.data() + arr.size(), s.data() + p.offset);
-    }
-    if (strict)
-      for (const nn::ParamInfo& p : s.params())
-        ND_CHECK(weights.count(p.name) == 1, m_->name(), ": the state_dict lacks '", p.name, "'");
+  // Copies the tensors of `weights` (PyTorch state_dict names) into the model. Every parameter of
+  // the model must be there (shapes checked); entries the model does not have are returned, for
+  // the caller to judge (NeuralForecast's state_dicts carry buffers and aliases of shared modules).
+  std::vector<std::string> load_state_dict(const std::map<std::string, InAny>& weights) {
+    return load_weights(m_->params(), weights, m_->name());
   }
 
   Array<float> forward(const InAny& insample_y, const InAny& insample_mask, const std::optional<InAny>& futr_exog,
@@ -159,7 +165,7 @@ void bind_models(nb::module_& m) {
       .def_prop_ro("name", &PyModel::name)
       .def_prop_ro("config", &PyModel::config)
       .def("state_dict", &PyModel::state_dict)
-      .def("load_state_dict", &PyModel::load_state_dict, nb::arg("weights"), nb::arg("strict") = true)
+      .def("load_state_dict", &PyModel::load_state_dict, nb::arg("weights"))
       .def("forward", &PyModel::forward, nb::arg("insample_y"), nb::arg("insample_mask"),
            nb::arg("futr_exog") = nb::none(), nb::arg("hist_exog") = nb::none(), nb::arg("stat_exog") = nb::none(),
            nb::arg("training") = false)

@@ -46,3 +46,15 @@ std::vector<T> to_vector(const A& a) {
 }
 
 }  // namespace nd::py
+
+#include <map>
+#include <string>
+
+#include "nd/nn/parameters.h"
+
+namespace nd::py {
+// Copies state_dict-named arrays into a parameter store: every parameter must be present with its
+// shape; returns the names the store does not have. Defined in bind_models.cc.
+std::vector<std::string> load_weights(nn::ParameterStore& s, const std::map<std::string, InAny>& weights,
+                                      const std::string& who);
+}  // namespace nd::py

@@ -63,7 +63,9 @@ data::Frame frame_of(const io::StFile& f, const std::string& path) {
 
 void NeuralForecast::save(const std::string& dir, bool overwrite) const {
   ND_CHECK(fitted_, "save() before fit()");
-  const fs::path target(dir);
+  fs::path target = fs::path(dir).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();  // "run/" names the directory "run"
+  ND_CHECK(!target.empty(), "save: empty path");
   ND_CHECK(overwrite || !fs::exists(target), "'", dir, "' already exists (pass overwrite to replace it)");
   const fs::path tmp = target.string() + ".tmp." + std::to_string(::getpid());
   std::error_code ec;

@@ -1,0 +1,126 @@
+"""Bad input raises ValueError with the engine's message (what, where, expected vs found)."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import neurodivergent as nd
+from neurodivergent.losses.pytorch import MQLoss, QuantileLoss
+from neurodivergent.models import MLP, NHITS
+
+QUIET = dict(enable_progress_bar=False)
+
+
+def mlp(**kw):
+    return MLP(h=6, input_size=12, max_steps=2, hidden_size=8, **QUIET, **kw)
+
+
+def test_unknown_hyperparameter():
+    with pytest.raises(ValueError, match="unknown or unsupported argument 'hiden_size'"):
+        MLP(h=6, input_size=12, hiden_size=8)
+
+
+def test_wrong_type():
+    with pytest.raises(ValueError, match="max_steps"):
+        MLP(h=6, input_size=12, max_steps="many")
+
+
+def test_unsupported_neuralforecast_argument():
+    with pytest.raises(ValueError, match="'optimizer' is not supported"):
+        MLP(h=6, input_size=12, optimizer=object())
+    with pytest.raises(ValueError, match="accelerator"):
+        MLP(h=6, input_size=12, accelerator="gpu")
+    MLP(h=6, input_size=12, accelerator="cpu", logger=False, optimizer=None)  # the "off" values are fine
+
+
+def test_bad_loss_arguments():
+    with pytest.raises(ValueError, match="quantiles"):
+        MQLoss(quantiles=[0.5, 1.5])
+    with pytest.raises(ValueError, match="q must be"):
+        QuantileLoss(q=2)
+
+
+def test_missing_column(air):
+    nf = nd.NeuralForecast(models=[mlp()], freq="MS")
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['y'\]"):
+        nf.fit(air.rename(columns={"y": "value"}))
+    nf.fit(air.rename(columns={"y": "value"}), target_col="value")  # or say which one it is
+
+
+def test_duplicate_rows(air):
+    nf = nd.NeuralForecast(models=[mlp()], freq="MS")
+    with pytest.raises(ValueError, match="duplicate rows for unique_id 'AirPassengers' at ds 1949-03-01"):
+        nf.fit(pd.concat([air, air.iloc[[2]]]))
+
+
+def test_nan_target_names_series_and_time(air):
+    bad = air.copy()
+    bad.loc[5, "y"] = np.nan
+    with pytest.raises(ValueError, match="series 'AirPassengers'.*1949-06-01"):
+        nd.NeuralForecast(models=[mlp()], freq="MS").fit(bad)
+
+
+def test_off_grid_timestamps(air):
+    bad = air.drop(index=[40]).reset_index(drop=True)
+    nf = nd.NeuralForecast(models=[mlp()], freq="MS")
+    with pytest.raises(ValueError, match="AirPassengers"):
+        nf.fit(bad)
+
+
+def test_non_numeric_target(air):
+    bad = air.assign(y=air["y"].astype(str))
+    with pytest.raises(ValueError, match="column 'y' must be numeric"):
+        nd.NeuralForecast(models=[mlp()], freq="MS").fit(bad)
+
+
+def test_short_series(air):
+    with pytest.raises(ValueError, match="too short"):
+        nd.NeuralForecast(models=[mlp()], freq="MS").fit(air.head(10))
+
+
+def test_bad_frequency():
+    with pytest.raises(ValueError, match="frequency"):
+        nd.NeuralForecast(models=[mlp()], freq="fortnightly")
+
+
+def test_predict_before_fit():
+    with pytest.raises(ValueError, match="before fit"):
+        nd.NeuralForecast(models=[mlp()], freq="MS").predict()
+
+
+def test_timezone_aware_ds(air):
+    bad = air.assign(ds=air["ds"].dt.tz_localize("UTC"))
+    with pytest.raises(ValueError, match="time zone"):
+        nd.NeuralForecast(models=[mlp()], freq="MS").fit(bad)
+
+
+def test_neuralforecast_model_object_is_rejected():
+    class NHITSLike:  # stands in for a neuralforecast model without importing torch
+        pass
+
+    NHITSLike.__module__ = "neuralforecast.models.nhits"
+    with pytest.raises(ValueError, match="import it from neurodivergent.models"):
+        nd.NeuralForecast(models=[NHITSLike()], freq="MS")
+
+
+def test_level_at_predict_is_refused(air):
+    nf = nd.NeuralForecast(models=[mlp()], freq="MS")
+    nf.fit(air)
+    with pytest.raises(ValueError, match="MQLoss"):
+        nf.predict(level=[80])
+
+
+def test_load_missing_and_truncated(tmp_path, air):
+    with pytest.raises(ValueError, match="nd_config.json"):
+        nd.NeuralForecast.load(str(tmp_path / "nothing"))
+    nf = nd.NeuralForecast(models=[mlp()], freq="MS")
+    nf.fit(air)
+    nf.save(str(tmp_path / "m"))
+    w = tmp_path / "m" / "model_0.safetensors"
+    w.write_bytes(w.read_bytes()[:100])
+    with pytest.raises(ValueError, match="model_0.safetensors"):
+        nd.NeuralForecast.load(str(tmp_path / "m"))
+
+
+def test_not_a_dataframe():
+    with pytest.raises(ValueError, match="DataFrame"):
+        nd.NeuralForecast(models=[mlp()], freq="MS").fit({"y": [1, 2, 3]})
