@@ -177,9 +177,8 @@ LocalScalerType local_scaler_from_name(const std::string& name) {
   if (n == "robust") return LocalScalerType::robust;
   if (n == "robust-iqr") return LocalScalerType::robust_iqr;
   if (n == "minmax") return LocalScalerType::minmax;
-  if (n == "boxcox")
-    ND_THROW("local_scaler_type 'boxcox' is not implemented yet; use standard, robust, robust-iqr or minmax");
-  ND_THROW("unknown local_scaler_type '", name, "'; expected one of standard, robust, robust-iqr, minmax");
+  if (n == "boxcox") return LocalScalerType::boxcox;
+  ND_THROW("unknown local_scaler_type '", name, "'; expected one of standard, robust, robust-iqr, minmax, boxcox");
 }
 
 const char* local_scaler_name(LocalScalerType t) {
@@ -188,14 +187,19 @@ const char* local_scaler_name(LocalScalerType t) {
     case LocalScalerType::robust: return "robust";
     case LocalScalerType::robust_iqr: return "robust-iqr";
     case LocalScalerType::minmax: return "minmax";
+    case LocalScalerType::boxcox: return "boxcox";
   }
   return "?";
 }
 
-void local_statistics(LocalScalerType t, const float* x, int64_t n, float* loc, float* scale, float* scratch) {
+LocalStats local_statistics(LocalScalerType t, const float* x, int64_t n, float* scratch) {
   ND_CHECK(n > 0, "local scaler: empty series");
+  LocalStats out;
   double l = 0.0, s = 1.0;
   switch (t) {
+    case LocalScalerType::boxcox:
+      out.lambda = boxcox_lambda_loglik(x, n);
+      return out;
     case LocalScalerType::standard: {
       const double mu = mean_of(x, n);
       l = mu;
@@ -225,8 +229,25 @@ void local_statistics(LocalScalerType t, const float* x, int64_t n, float* loc, 
       break;
     }
   }
-  *loc = static_cast<float>(l);
-  *scale = (s == 0.0 || !std::isfinite(s)) ? 1.0f : static_cast<float>(s);
+  out.loc = static_cast<float>(l);
+  out.scale = (s == 0.0 || !std::isfinite(s)) ? 1.0f : static_cast<float>(s);
+  return out;
+}
+
+void local_forward(LocalScalerType t, float* x, int64_t n, const LocalStats& s) {
+  if (t == LocalScalerType::boxcox) {
+    for (int64_t k = 0; k < n; ++k) x[k] = boxcox_forward(x[k], s.lambda);
+    return;
+  }
+  for (int64_t k = 0; k < n; ++k) x[k] = (x[k] - s.loc) / s.scale;
+}
+
+void local_inverse(LocalScalerType t, float* z, int64_t n, const LocalStats& s) {
+  if (t == LocalScalerType::boxcox) {
+    for (int64_t k = 0; k < n; ++k) z[k] = boxcox_inverse(z[k], s.lambda);
+    return;
+  }
+  for (int64_t k = 0; k < n; ++k) z[k] = z[k] * s.scale + s.loc;
 }
 
 }  // namespace nd::data

@@ -118,13 +118,14 @@ CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windo
         for (size_t k = 0; k < models_.size(); ++k) {
           const int64_t Q = models_[k]->n_outputs();
           for (int64_t q = 0; q < Q; ++q)
-            out.values[col++].push_back(fc[w][k][(s * h + t) * Q + q] * sc.scale[s] + sc.loc[s]);
+            out.values[col++].push_back(sc.inverse_y(s, fc[w][k][(s * h + t) * Q + q]));
         }
         out.values[col].push_back(y[cut + 1 + t]);
       }
     }
   train_ = df;
   static_ = static_df ? *static_df : data::StaticFrame{};
+  local_stats_.clear();  // predict() after cross_validation scales with statistics of all of df
   fitted_ = true;
   return out;
 }
@@ -135,7 +136,7 @@ CVResult NeuralForecast::predict_insample(int64_t step_size) {
   const data::Frame& df = train_;
   const int64_t S = df.n_series(), h = models_[0]->h();
   const data::StaticFrame* st = static_.ids.empty() ? nullptr : &static_;
-  detail::Scaled sc = detail::local_scale(df, has_local_scaler_, local_scaler_);
+  detail::Scaled sc = detail::local_scale(df, has_local_scaler_, local_scaler_, {}, &train_, &local_stats_);
   CVResult out;
   out.time_kind = df.time_kind;
   for (auto& m : models_)
@@ -171,7 +172,7 @@ CVResult NeuralForecast::predict_insample(int64_t step_size) {
         for (size_t k = 0; k < models_.size(); ++k) {
           const int64_t Q = models_[k]->n_outputs();
           for (int64_t q = 0; q < Q; ++q)
-            out.values[col++].push_back(fc[w][k][(s * h + t) * Q + q] * sc.scale[s] + sc.loc[s]);
+            out.values[col++].push_back(sc.inverse_y(s, fc[w][k][(s * h + t) * Q + q]));
         }
         out.values[col].push_back(y[row]);
       }

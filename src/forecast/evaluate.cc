@@ -1,4 +1,6 @@
-// evaluate_csv: loads a forecast / cross-validation table and scores it (see nd/forecast/evaluate.h).
+// evaluate_csv: loads a forecast / cross-validation table and scores it (see nd/forecast/evaluate.h):
+// point metrics, MASE and OWA (against M4's Naive2) from the training history, then the interval
+// scores of evaluate_intervals.cc.
 #include "nd/forecast/evaluate.h"
 
 #include <algorithm>
@@ -7,7 +9,7 @@
 #include <map>
 #include <sstream>
 
-#include "data/csv_tokenizer.h"
+#include "forecast/evaluate_internal.h"
 #include "nd/core/error.h"
 #include "nd/data/calendar.h"
 #include "nd/data/csv.h"
@@ -15,70 +17,42 @@
 
 namespace nd::forecast {
 
-namespace cd = data::csv_detail;
+using detail::Table;
 
 namespace {
 
-struct Table {
-  std::vector<std::string> id;
-  std::vector<int64_t> ds;
-  std::vector<std::string> names;          // value columns
-  std::vector<std::vector<float>> values;  // values[c][row]
-  int col(const std::string& n) const {
-    for (size_t c = 0; c < names.size(); ++c)
-      if (names[c] == n) return static_cast<int>(c);
-    return -1;
-  }
-};
+const char* const kPointMetrics[] = {"mae", "mse", "rmse", "mape", "smape", "mase", "owa"};
+const char* const kIntervalMetrics[] = {"coverage", "mqloss", "scaled_mqloss", "quantile_loss", "scaled_quantile_loss"};
 
-Table read_table(const std::string& path) {
-  std::string buf = cd::read_file(path);
-  cd::Tokenizer tok(&buf, ',', path);
-  std::vector<std::string_view> f;
-  ND_CHECK(tok.next(&f), path, ": empty file");
-  const std::vector<std::string> header = cd::header_names(f, path, tok.line());
-  tok.set_header(&header);
-  const int ic = cd::find_column(header, "unique_id"), tc = cd::find_column(header, "ds");
-  if (ic < 0) cd::missing_column(path, tok.line(), "unique_id", header);
-  if (tc < 0) cd::missing_column(path, tok.line(), "ds", header);
-  Table t;
-  std::vector<int> value_cols;
-  for (size_t c = 0; c < header.size(); ++c)
-    if (static_cast<int>(c) != ic && static_cast<int>(c) != tc && header[c] != "cutoff") {
-      value_cols.push_back(static_cast<int>(c));
-      t.names.push_back(header[c]);
-    }
-  t.values.resize(value_cols.size());
-  while (tok.next(&f)) {
-    cd::check_field_count(f.size(), header, path, tok.line());
-    data::TimeKind kind;
-    int64_t ts;
-    try {
-      ts = data::parse_time(f[tc], &kind);
-    } catch (const Error&) {
-      cd::field_error(path, tok.line(), "ds", "not a date, datetime or integer", f[tc]);
-    }
-    t.id.emplace_back(f[ic]);
-    t.ds.push_back(ts);
-    for (size_t k = 0; k < value_cols.size(); ++k) {
-      float v;
-      bool oor;
-      if (!cd::parse_value(f[value_cols[k]], &v, &oor))
-        cd::field_error(path, tok.line(), header[value_cols[k]], "not a number", f[value_cols[k]]);
-      t.values[k].push_back(v);
-    }
-  }
-  ND_CHECK(!t.id.empty(), path, ": no data rows");
-  return t;
-}
+bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-// "<model>-lo-<L>" -> (model, L); false when the name is not an interval bound.
-bool interval_bound(const std::string& name, const char* tag, std::string* model, std::string* level) {
-  const size_t p = name.rfind(tag);
-  if (p == std::string::npos || p == 0) return false;
-  *model = name.substr(0, p);
-  *level = name.substr(p + std::string(tag).size());
-  return !level->empty();
+// M4's Naive2 forecast for every row: from the series' training values up to the row's cutoff
+// (cross-validation frames) or all of them (forecast frames), `step` periods ahead of that origin.
+std::vector<float> naive2_column(const Table& t, const data::Frame& train, const data::Frequency& freq, int64_t m,
+                                 const std::string& path) {
+  std::vector<float> out(t.id.size());
+  std::map<std::pair<std::string, int64_t>, std::vector<float>> cache;  // (id, origin) -> forecast
+  const std::vector<float>& ty = train.column("y");
+  for (size_t r = 0; r < t.id.size(); ++r) {
+    const int64_t s = train.find_series(t.id[r]);
+    ND_CHECK(s >= 0, "owa: series '", t.id[r], "' of '", path, "' is not in the training data");
+    const int64_t b = train.indptr[s], e = train.indptr[s + 1];
+    const int64_t origin = t.cutoff.empty() ? train.ds[e - 1] : t.cutoff[r];
+    const int64_t n = std::upper_bound(train.ds.begin() + b, train.ds.begin() + e, origin) - (train.ds.begin() + b);
+    ND_CHECK(n > 0, "owa: series '", t.id[r], "' has no training values up to ", data::format_time(origin, train.time_kind));
+    int64_t step = 1;  // periods from the origin to the row's ds
+    while (freq.advance(origin, step) < t.ds[r] && step < 1000000) ++step;
+    ND_CHECK(freq.advance(origin, step) == t.ds[r], "owa: series '", t.id[r], "': ds ",
+             data::format_time(t.ds[r], train.time_kind), " is not after its forecast origin ",
+             data::format_time(origin, train.time_kind), " on the ", freq.str(), " grid");
+    std::vector<float>& f = cache[{t.id[r], origin}];
+    if (static_cast<int64_t>(f.size()) < step) {
+      f.resize(static_cast<size_t>(step));
+      naive2(ty.data() + b, n, m, step, f.data());
+    }
+    out[r] = f[step - 1];
+  }
+  return out;
 }
 
 }  // namespace
@@ -107,10 +81,19 @@ std::string Evaluation::to_csv() const {
 }
 
 Evaluation evaluate_csv(const std::string& path, const EvaluateOptions& opt) {
-  for (const std::string& m : opt.metrics)
-    ND_CHECK(m == "mae" || m == "mse" || m == "rmse" || m == "mape" || m == "smape" || m == "mase",
-             "unknown metric '", m, "'; expected mae, mse, rmse, mape, smape, mase");
-  Table t = read_table(path);
+  std::vector<std::string> point_metrics, interval_metrics;
+  for (const std::string& m : opt.metrics) {
+    if (std::find(std::begin(kPointMetrics), std::end(kPointMetrics), m) != std::end(kPointMetrics))
+      point_metrics.push_back(m);
+    else if (std::find(std::begin(kIntervalMetrics), std::end(kIntervalMetrics), m) != std::end(kIntervalMetrics))
+      interval_metrics.push_back(m);
+    else
+      ND_THROW("unknown metric '", m, "'; expected mae, mse, rmse, mape, smape, mase, owa, coverage, mqloss, "
+               "scaled_mqloss, quantile_loss, scaled_quantile_loss");
+  }
+  // Interval columns are scored with coverage and mqloss unless other interval metrics are asked for.
+  if (interval_metrics.empty()) interval_metrics = {"coverage", "mqloss"};
+  Table t = detail::read_table(path);
   std::vector<float> y;
   if (t.col("y") >= 0) {
     y = t.values[t.col("y")];
@@ -136,31 +119,31 @@ Evaluation evaluate_csv(const std::string& path, const EvaluateOptions& opt) {
     rows[t.id[r]].push_back(r);
   }
   std::vector<std::string> point;
-  std::map<std::string, std::vector<std::pair<std::string, int>>> lows, highs;  // model -> (level, column)
   for (size_t c = 0; c < t.names.size(); ++c) {
     std::string model, level;
-    if (t.names[c] == "y") continue;
-    if (interval_bound(t.names[c], "-lo-", &model, &level)) lows[model].push_back({level, static_cast<int>(c)});
-    else if (interval_bound(t.names[c], "-hi-", &model, &level)) highs[model].push_back({level, static_cast<int>(c)});
-    else point.push_back(t.names[c]);
+    if (t.names[c] == "y" || detail::interval_bound(t.names[c], "-lo-", &model, &level) ||
+        detail::interval_bound(t.names[c], "-hi-", &model, &level))
+      continue;
+    point.push_back(t.names[c]);
   }
   ND_CHECK(!point.empty(), path, ": no model columns to score");
   ev.columns = point;
-  ev.metrics = opt.metrics;
-  // History for MASE.
+  ev.metrics = point_metrics;
+  // History for MASE, OWA and the scaled interval losses.
   data::Frame train;
+  data::Frequency freq;
   int m_season = opt.season_length;
-  const bool want_mase = std::find(opt.metrics.begin(), opt.metrics.end(), "mase") != opt.metrics.end();
-  if (want_mase) {
-    ND_CHECK(!opt.train_path.empty(), "metric mase needs the training data (--train)");
+  const bool want_owa = contains(point_metrics, "owa");
+  const bool need_train = contains(point_metrics, "mase") || want_owa ||
+                          contains(interval_metrics, "scaled_mqloss") || contains(interval_metrics, "scaled_quantile_loss");
+  if (need_train) {
+    ND_CHECK(!opt.train_path.empty(), "metrics mase, owa and scaled_* need the training data (--train)");
     train = data::read_csv(opt.train_path);
-    if (m_season <= 0) {
-      int64_t best = 0;
-      for (int64_t s = 1; s < train.n_series(); ++s)
-        if (train.length(s) > train.length(best)) best = s;
-      m_season = data::Frequency::infer(train.ds.data() + train.indptr[best], train.length(best), train.time_kind)
-                     .season_length();
-    }
+    int64_t best = 0;
+    for (int64_t s = 1; s < train.n_series(); ++s)
+      if (train.length(s) > train.length(best)) best = s;
+    freq = data::Frequency::infer(train.ds.data() + train.indptr[best], train.length(best), train.time_kind);
+    if (m_season <= 0) m_season = freq.season_length();
   }
   auto score = [&](const std::string& metric, const std::vector<size_t>& idx, const std::vector<float>& p,
                    const std::string& id) -> double {
@@ -178,51 +161,45 @@ Evaluation evaluate_csv(const std::string& path, const EvaluateOptions& opt) {
     if (s < 0) return std::nan("");  // pooled rows: MASE is per series
     return forecast::mase(a.data(), b.data(), n, train.column("y").data() + train.indptr[s], train.length(s), m_season);
   };
+  const std::vector<float> naive2_fc = want_owa ? naive2_column(t, train, freq, m_season, path) : std::vector<float>{};
   ev.scores.assign(ev.metrics.size(), std::vector<std::vector<double>>(point.size()));
   std::vector<size_t> all(t.id.size());
   for (size_t r = 0; r < all.size(); ++r) all[r] = r;
+  auto mean_finite = [](const std::vector<double>& v) {
+    double s = 0;
+    int k = 0;
+    for (double x : v)
+      if (!std::isnan(x)) s += x, ++k;
+    return k ? s / k : std::nan("");
+  };
   for (size_t m = 0; m < ev.metrics.size(); ++m)
     for (size_t c = 0; c < point.size(); ++c) {
       const std::vector<float>& p = t.values[t.col(point[c])];
-      for (const std::string& id : ev.ids) ev.scores[m][c].push_back(score(ev.metrics[m], rows[id], p, id));
-      if (ev.metrics[m] == "mase") {  // overall: mean of the series' MASE
-        double s = 0;
-        int k = 0;
-        for (double v : ev.scores[m][c])
-          if (!std::isnan(v)) s += v, ++k;
-        ev.scores[m][c].push_back(k ? s / k : std::nan(""));
-      } else {
-        ev.scores[m][c].push_back(score(ev.metrics[m], all, p, ""));
+      std::vector<double>& out = ev.scores[m][c];
+      if (ev.metrics[m] == "owa") {
+        // Per series from its sMAPE and MASE and Naive2's on the same rows; overall (M4) from the
+        // averages over the series where all four are defined.
+        std::vector<double> sm, ms, sm2, ms2;
+        for (const std::string& id : ev.ids) {
+          const double v[4] = {score("smape", rows[id], p, id), score("mase", rows[id], p, id),
+                               score("smape", rows[id], naive2_fc, id), score("mase", rows[id], naive2_fc, id)};
+          out.push_back(owa(v[0], v[1], v[2], v[3]));
+          if (std::isfinite(out.back())) sm.push_back(v[0]), ms.push_back(v[1]), sm2.push_back(v[2]), ms2.push_back(v[3]);
+        }
+        out.push_back(sm.empty() ? std::nan("") : owa(mean_finite(sm), mean_finite(ms), mean_finite(sm2), mean_finite(ms2)));
+        continue;
       }
+      for (const std::string& id : ev.ids) out.push_back(score(ev.metrics[m], rows[id], p, id));
+      // Overall: MASE averages the series' values (it is per series); the others pool all rows.
+      out.push_back(ev.metrics[m] == "mase" ? mean_finite(out) : score(ev.metrics[m], all, p, ""));
     }
-  // Intervals: coverage-<L> per model with both bounds.
-  for (auto& [model, lo] : lows) {
-    for (auto& [level, lc] : lo) {
-      auto hi = std::find_if(highs[model].begin(), highs[model].end(), [&](auto& h) { return h.first == level; });
-      if (hi == highs[model].end()) continue;
-      const std::string name = "coverage-" + level;
-      size_t mi = std::find(ev.metrics.begin(), ev.metrics.end(), name) - ev.metrics.begin();
-      if (mi == ev.metrics.size()) {
-        ev.metrics.push_back(name);
-        ev.scores.push_back(std::vector<std::vector<double>>(point.size(),
-                                                             std::vector<double>(ev.ids.size() + 1, std::nan(""))));
-      }
-      // Score it under the model's point column (median or the model itself).
-      size_t ci = point.size();
-      for (size_t c = 0; c < point.size(); ++c)
-        if (point[c] == model || point[c] == model + "-median") ci = c;
-      if (ci == point.size()) continue;
-      const std::vector<float>& L = t.values[lc];
-      const std::vector<float>& H = t.values[hi->second];
-      auto cover = [&](const std::vector<size_t>& idx) {
-        int in = 0, n = 0;
-        for (size_t r : idx) n++, in += y[r] >= L[r] && y[r] <= H[r];
-        return n ? static_cast<double>(in) / n : std::nan("");
-      };
-      for (size_t s = 0; s < ev.ids.size(); ++s) ev.scores[mi][ci][s] = cover(rows[ev.ids[s]]);
-      ev.scores[mi][ci][ev.ids.size()] = cover(all);
-    }
-  }
+  detail::EvalContext cx;
+  cx.t = &t;
+  cx.y = &y;
+  cx.rows = &rows;
+  cx.train = need_train ? &train : nullptr;
+  cx.season_length = m_season > 0 ? m_season : 1;
+  detail::score_intervals(cx, interval_metrics, &ev);
   return ev;
 }
 

@@ -11,20 +11,35 @@
 
 namespace nd::forecast::detail {
 
+// Fitted local-scaler state per value column ("y" and exogenous), one entry per series of the
+// frame it was fitted on (NeuralForecast keeps its fitted scalers_ the same way).
+using LocalStatsMap = std::map<std::string, std::vector<data::LocalStats>>;
+
 struct Scaled {
-  std::vector<float> y, loc, scale;  // scaled targets (CSR like the frame); per-series stats
+  bool enabled = false;
+  data::LocalScalerType type = data::LocalScalerType::standard;
+  std::vector<float> y;                  // scaled targets (CSR like the frame)
+  std::vector<data::LocalStats> stats;   // per series, of y
   std::vector<SeriesView> views;
   // Scaled copies of the other value columns (exogenous) and their per-series statistics;
   // empty when local scaling is off (the frame's own columns are used then).
-  std::map<std::string, std::vector<float>> exog, exog_loc, exog_scale;
+  std::map<std::string, std::vector<float>> exog;
+  LocalStatsMap exog_stats;
+  // A model output of series s (scaled space) back to the data's scale.
+  float inverse_y(int64_t s, float z) const;
+  // A future value of column c of series s into the scaled space (identity when not scaled).
+  float forward_exog(const std::string& c, int64_t s, float x) const;
+  LocalStatsMap all_stats() const;  // {"y": stats} plus exog_stats
 };
 
 // NeuralForecast's local scaling: every value column (target and exogenous) of every series is
-// scaled with statistics of that series in `stats_from` (the fit data, matched by id), or, for a
-// series absent from it (or no stats_from), of its own first fit_len[s] values (all when empty).
-// Identity when !enabled.
+// scaled with the statistics of that series in `stats_from` (matched by id): taken from `fitted`
+// when it holds the column, else computed from stats_from's values. A series absent from
+// stats_from (or no stats_from) uses its own first fit_len[s] values (all when empty).
+// Identity when !enabled. Box-Cox names the series and timestamp of a negative value.
 Scaled local_scale(const data::Frame& df, bool enabled, data::LocalScalerType t,
-                   const std::vector<int64_t>& fit_len = {}, const data::Frame* stats_from = nullptr);
+                   const std::vector<int64_t>& fit_len = {}, const data::Frame* stats_from = nullptr,
+                   const LocalStatsMap* fitted = nullptr);
 
 // Each series' view for one model: the scaled target plus the model's exogenous channels from
 // df (historic / future), futr_df (future values after each series, predict) and static_df.

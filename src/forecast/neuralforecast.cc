@@ -38,36 +38,63 @@ void NeuralForecast::check_frame(const data::Frame& df, bool for_fit) const {
 }
 
 namespace detail {
+
+float Scaled::inverse_y(int64_t s, float z) const {
+  if (enabled) data::local_inverse(type, &z, 1, stats[s]);
+  return z;
+}
+
+float Scaled::forward_exog(const std::string& c, int64_t s, float x) const {
+  const auto it = exog_stats.find(c);
+  if (it != exog_stats.end()) data::local_forward(type, &x, 1, it->second[s]);
+  return x;
+}
+
+LocalStatsMap Scaled::all_stats() const {
+  LocalStatsMap m = exog_stats;
+  m["y"] = stats;
+  return m;
+}
+
 Scaled local_scale(const data::Frame& df, bool enabled, data::LocalScalerType t, const std::vector<int64_t>& fit_len,
-                   const data::Frame* stats_from) {
+                   const data::Frame* stats_from, const LocalStatsMap* fitted) {
   Scaled s;
+  s.enabled = enabled;
+  s.type = t;
   const int64_t S = df.n_series();
-  std::vector<float> vals, scratch;
+  std::vector<float> scratch;
   // Scales column `name` of df into `out`, recording per-series statistics.
-  auto scale_column = [&](const std::string& name, std::vector<float>* out, std::vector<float>* loc,
-                          std::vector<float>* scale) {
+  auto scale_column = [&](const std::string& name, std::vector<float>* out, std::vector<data::LocalStats>* stats) {
     *out = df.column(name);
-    loc->assign(S, 0.0f);
-    scale->assign(S, 1.0f);
+    stats->assign(S, data::LocalStats{});
     if (!enabled) return;
+    const auto fit_it = fitted ? fitted->find(name) : LocalStatsMap::const_iterator{};
     for (int64_t k = 0; k < S; ++k) {
-      const float* src = out->data() + df.indptr[k];
-      int64_t n = fit_len.empty() ? df.length(k) : fit_len[k];
       const int64_t fk = stats_from ? stats_from->find_series(df.ids[k]) : -1;
-      if (fk >= 0 && stats_from->col(name) >= 0) {
-        src = stats_from->column(name).data() + stats_from->indptr[fk];
-        n = stats_from->length(fk);
+      if (fk >= 0 && fitted && fit_it != fitted->end()) {
+        (*stats)[k] = fit_it->second.at(static_cast<size_t>(fk));
+      } else {
+        // The values the statistics come from: the fit frame's series, or df's own first fit_len.
+        const bool from_fit = fk >= 0 && stats_from->col(name) >= 0;
+        const data::Frame& src = from_fit ? *stats_from : df;
+        const int64_t row0 = src.indptr[from_fit ? fk : k];
+        const int64_t n = from_fit ? src.length(fk) : (fit_len.empty() ? df.length(k) : fit_len[k]);
+        const float* x = src.column(name).data() + row0;
+        if (t == data::LocalScalerType::boxcox)  // coreforecast's loglik Box-Cox rejects negatives
+          for (int64_t r = 0; r < n; ++r)
+            ND_CHECK(x[r] >= 0.0f, "local_scaler_type 'boxcox': series '", df.ids[k], "' column '", name,
+                     "' has the negative value ", x[r], " at ds ", data::format_time(src.ds[row0 + r], src.time_kind),
+                     " (Box-Cox by log-likelihood, as NeuralForecast, needs values >= 0)");
+        scratch.resize(static_cast<size_t>(n));
+        (*stats)[k] = data::local_statistics(t, x, n, scratch.data());
       }
-      vals.assign(src, src + n);
-      scratch.resize(static_cast<size_t>(n));
-      data::local_statistics(t, vals.data(), n, &(*loc)[k], &(*scale)[k], scratch.data());
-      data::local_forward(out->data() + df.indptr[k], df.length(k), (*loc)[k], (*scale)[k]);
+      data::local_forward(t, out->data() + df.indptr[k], df.length(k), (*stats)[k]);
     }
   };
-  scale_column("y", &s.y, &s.loc, &s.scale);
+  scale_column("y", &s.y, &s.stats);
   if (enabled)
     for (const std::string& c : df.columns)
-      if (c != "y") scale_column(c, &s.exog[c], &s.exog_loc[c], &s.exog_scale[c]);
+      if (c != "y") scale_column(c, &s.exog[c], &s.exog_stats[c]);
   for (int64_t k = 0; k < S; ++k) {
     SeriesView v;
     v.y = s.y.data() + df.indptr[k];
@@ -113,9 +140,7 @@ std::vector<SeriesView> model_views(const models::Model& m, const data::Frame& d
           while (r < end && futr_df->ds[r] <= last) ++r;
           ND_CHECK(end - r >= h, m.alias(), ": futr_df has ", end - r, " rows after the last timestamp of series '",
                    df.ids[k], "'; ", h, " are needed");
-          const bool scaled = sc.exog_loc.count(c) > 0;
-          for (int64_t t = 0; t < h; ++t)
-            buf.push_back(scaled ? (fc[r + t] - sc.exog_loc.at(c)[k]) / sc.exog_scale.at(c)[k] : fc[r + t]);
+          for (int64_t t = 0; t < h; ++t) buf.push_back(sc.forward_exog(c, k, fc[r + t]));
           storage->push_back(std::move(buf));
           v.futr.push_back(storage->back().data());
         }
@@ -162,6 +187,7 @@ void NeuralForecast::fit(const data::Frame& df, int64_t val_size, const data::St
   train_ = df;
   static_ = static_df ? *static_df : data::StaticFrame{};
   detail::Scaled sc = detail::local_scale(train_, has_local_scaler_, local_scaler_);
+  local_stats_ = has_local_scaler_ ? sc.all_stats() : detail::LocalStatsMap{};
   reports_.clear();
   for (auto& m : models_) {
     std::vector<std::vector<float>> storage;
@@ -189,7 +215,7 @@ data::Frame NeuralForecast::predict(const data::Frame* df_in, const data::Static
     data::check_regular(df, freq_);
   }
   // Local statistics come from the fit data (NeuralForecast keeps the fitted scalers).
-  detail::Scaled sc = detail::local_scale(df, has_local_scaler_, local_scaler_, {}, &train_);
+  detail::Scaled sc = detail::local_scale(df, has_local_scaler_, local_scaler_, {}, &train_, &local_stats_);
   const int64_t S = df.n_series();
   data::Frame out;
   out.ids = df.ids;
@@ -218,7 +244,7 @@ data::Frame NeuralForecast::predict(const data::Frame* df_in, const data::Static
     for (int64_t q = 0; q < Q; ++q) {
       std::vector<float> col(static_cast<size_t>(S * h));
       for (int64_t s = 0; s < S; ++s)
-        for (int64_t t = 0; t < h; ++t) col[s * h + t] = f[(s * h + t) * Q + q] * sc.scale[s] + sc.loc[s];
+        for (int64_t t = 0; t < h; ++t) col[s * h + t] = sc.inverse_y(s, f[(s * h + t) * Q + q]);
       out.set_column(m->alias() + suffixes[q], std::move(col));
     }
   }

@@ -18,7 +18,10 @@ using models::json;
 
 namespace {
 
-constexpr int kFormatVersion = 1;
+// 1: config, weights, dataset. 2: + the fitted local-scaler state ("local_stats:<column>",
+// [series, 3] = loc, scale, lambda) in dataset.safetensors; version-1 saves recompute it from the
+// dataset at predict time, which gives the same numbers.
+constexpr int kFormatVersion = 2;
 constexpr const char* kFormat = "neuro-divergent";
 
 io::StFile weights_of(models::Model& m) {
@@ -93,6 +96,11 @@ void NeuralForecast::save(const std::string& dir, bool overwrite) const {
         ds.put_f32("static:" + static_.columns[c], {static_cast<int64_t>(static_.values[c].size())},
                    static_.values[c].data());
     }
+    for (const auto& [col, stats] : local_stats_) {
+      std::vector<float> flat;
+      for (const data::LocalStats& st : stats) flat.insert(flat.end(), {st.loc, st.scale, st.lambda});
+      ds.put_f32("local_stats:" + col, {static_cast<int64_t>(stats.size()), 3}, flat.data());
+    }
     io::write_safetensors(ds, (tmp / "dataset.safetensors").string());
     std::ofstream out(tmp / "nd_config.json");
     out << cfg.dump(2) << "\n";
@@ -151,6 +159,15 @@ NeuralForecast NeuralForecast::load(const std::string& dir) {
       nf.static_.ids = json::parse(ds.metadata.at("static_ids")).get<std::vector<std::string>>();
       nf.static_.columns = json::parse(ds.metadata.at("static_columns")).get<std::vector<std::string>>();
       for (const std::string& c : nf.static_.columns) nf.static_.values.push_back(ds.f32("static:" + c));
+    }
+    const std::string kStats = "local_stats:";
+    for (const auto& [name, t] : ds.tensors) {
+      if (name.rfind(kStats, 0) != 0) continue;
+      const std::vector<float> flat = ds.f32(name);
+      ND_CHECK(nf.has_local_scaler_ && t.shape.size() == 2 && t.shape[0] == nf.train_.n_series() && t.shape[1] == 3,
+               "'", dpath, "': tensor '", name, "' does not fit the saved local scaler and dataset");
+      std::vector<data::LocalStats>& st = nf.local_stats_[name.substr(kStats.size())];
+      for (size_t k = 0; k + 2 < flat.size(); k += 3) st.push_back({flat[k], flat[k + 1], flat[k + 2]});
     }
   } catch (const json::exception& e) {
     ND_THROW("'", cfg_path.string(), "' is malformed: ", e.what());

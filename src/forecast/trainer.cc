@@ -10,6 +10,7 @@
 #include "nd/core/error.h"
 #include "nd/core/interrupt.h"
 #include "nd/forecast/neuralforecast.h"
+#include "nd/forecast/progress.h"
 #include "nd/optim/optimizer.h"
 
 namespace nd::forecast {
@@ -119,6 +120,8 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
   float best = std::numeric_limits<float>::infinity();
   int64_t bad_checks = 0;
   const auto t0 = std::chrono::steady_clock::now();
+  std::unique_ptr<ProgressBar> bar;
+  if (verbose) bar = std::make_unique<ProgressBar>(rep.model, max_steps, stderr, ProgressBar::is_tty(stderr));
   m.set_training(true);
   for (int64_t step = 1; step <= max_steps; ++step) {
     check_interrupt();
@@ -150,12 +153,11 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
         stop = true;
       }
     }
-    if (verbose && (step % std::max<int64_t>(1, max_steps / 10) == 0 || step == max_steps || stop)) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::fprintf(stderr, "[%s] step %lld/%lld  loss %.5f", rep.model.c_str(), static_cast<long long>(step),
-                   static_cast<long long>(max_steps), rep.train_loss);
-      if (rep.valid_loss >= 0) std::fprintf(stderr, "  valid %.5f", rep.valid_loss);
-      std::fprintf(stderr, "  %.0f steps/s%s\n", step / std::max(secs, 1e-9), stop ? "  (early stop)" : "");
+    if (bar) {
+      if (stop || step == max_steps)
+        bar->finish(step, rep.train_loss, rep.valid_loss, stop ? "  (early stop)" : "");
+      else
+        bar->update(step, rep.train_loss, rep.valid_loss);
     }
     if (stop) break;
   }

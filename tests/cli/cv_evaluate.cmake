@@ -5,12 +5,12 @@ execute_process(COMMAND ${ND} cv --data ${DATA}/air_passengers.csv --model MLP -
 if(NOT code EQUAL 0 OR NOT out MATCHES "MLP-median")
   message(FATAL_ERROR "nd cv failed (${code}): ${out}${err}")
 endif()
-execute_process(COMMAND ${ND} evaluate --data ${TMP}/cv.csv --metrics mae,mase --train ${DATA}/air_passengers.csv
+execute_process(COMMAND ${ND} evaluate --data ${TMP}/cv.csv --metrics mae,mase,owa --train ${DATA}/air_passengers.csv
                 RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT code EQUAL 0)
   message(FATAL_ERROR "nd evaluate failed (${code}): ${err}")
 endif()
-foreach(want "unique_id,metric,MLP-median" "AirPassengers,mae," "AirPassengers,coverage-80," "all,mase,")
+foreach(want "unique_id,metric,MLP-median" "AirPassengers,mae," "AirPassengers,coverage_level80," "AirPassengers,mqloss," "all,mqloss," "all,mase," "AirPassengers,owa," "all,owa,")
   string(FIND "${out}" "${want}" pos)
   if(pos EQUAL -1)
     message(FATAL_ERROR "evaluate output lacks '${want}':\n${out}")

@@ -42,7 +42,7 @@ struct TrainArgs {
     c->add_option("--h", h, "forecast horizon")->required();
     c->add_option("--freq", freq, "pandas frequency alias (default: inferred)");
     c->add_option("--val-size,--val_size", val_size, "values held out per series for validation");
-    c->add_option("--local-scaler-type,--local_scaler_type", local_scaler, "standard, robust, robust-iqr, minmax");
+    c->add_option("--local-scaler-type,--local_scaler_type", local_scaler, "standard, robust, robust-iqr, minmax, boxcox");
     c->add_option("--static", static_csv, "static features CSV (unique_id + columns) for stat_exog_list");
     c->add_flag("--quiet,-q", quiet, "no training progress");
     c->allow_extras();
@@ -123,9 +123,12 @@ int main(int argc, char** argv) {
   ev_cmd->add_option("--data", ev_data, "forecast or cross-validation CSV (unique_id, ds, [cutoff], models, [y])")
       ->required();
   ev_cmd->add_option("--actuals", ev_opt.actuals_path, "actuals CSV (unique_id, ds, y) when --data has no y");
-  ev_cmd->add_option("--train", ev_opt.train_path, "training data CSV (needed by mase)");
-  ev_cmd->add_option("--season-length,--season_length", ev_opt.season_length, "mase period (default: from --train)");
-  ev_cmd->add_option("--metrics", ev_metrics, "comma-separated: mae, mse, rmse, mape, smape, mase")
+  ev_cmd->add_option("--train", ev_opt.train_path, "training data CSV (needed by mase, owa, scaled_*)");
+  ev_cmd->add_option("--season-length,--season_length", ev_opt.season_length,
+                    "season length m of mase, owa and scaled_* (default: from --train's frequency)");
+  ev_cmd->add_option("--metrics", ev_metrics,
+                     "comma-separated: mae, mse, rmse, mape, smape, mase, owa, coverage, mqloss, scaled_mqloss, "
+                     "quantile_loss, scaled_quantile_loss")
       ->capture_default_str();
   ev_cmd->add_option("--out", ev_out, "scores CSV (default: stdout)");
 

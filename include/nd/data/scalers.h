@@ -28,19 +28,33 @@ void window_statistics(ScalerType t, const float* x, const float* mask, int64_t 
 void scale_forward(ScalerType t, float* x, int64_t n, float shift, float scale);
 void scale_inverse(ScalerType t, float* z, int64_t n, float shift, float scale);
 
-enum class LocalScalerType : uint8_t { standard, robust, robust_iqr, minmax };
-// "standard", "robust", "robust-iqr", "minmax"; "boxcox" is rejected with a clear error (not
-// implemented yet). Throws nd::Error listing the valid names.
+enum class LocalScalerType : uint8_t { standard, robust, robust_iqr, minmax, boxcox };
+// "standard", "robust", "robust-iqr", "minmax", "boxcox". Throws nd::Error listing the valid names.
 LocalScalerType local_scaler_from_name(const std::string& name);
 const char* local_scaler_name(LocalScalerType t);
+
+// Fitted state of one series' local scaler: z = (x - loc) / scale for the affine scalers,
+// z = BoxCox(x; lambda) for boxcox (loc / scale unused there).
+struct LocalStats {
+  float loc = 0.0f, scale = 1.0f, lambda = 1.0f;
+};
 // Per-series statistics (coreforecast semantics: population std, numpy median, linear-interpolated
-// quartiles); a zero scale becomes 1 so constant series map to 0. scratch: n floats.
-void local_statistics(LocalScalerType t, const float* x, int64_t n, float* loc, float* scale, float* scratch);
-inline void local_forward(float* x, int64_t n, float loc, float scale) {
-  for (int64_t k = 0; k < n; ++k) x[k] = (x[k] - loc) / scale;
-}
-inline void local_inverse(float* z, int64_t n, float loc, float scale) {
-  for (int64_t k = 0; k < n; ++k) z[k] = z[k] * scale + loc;
-}
+// quartiles; a zero scale becomes 1 so constant series map to 0; boxcox: see boxcox_lambda_loglik).
+// scratch: n floats. Throws nd::Error for boxcox on a negative value.
+LocalStats local_statistics(LocalScalerType t, const float* x, int64_t n, float* scratch);
+// In place: z = f(x) / x = f^-1(z) with one series' statistics.
+void local_forward(LocalScalerType t, float* x, int64_t n, const LocalStats& s);
+void local_inverse(LocalScalerType t, float* z, int64_t n, const LocalStats& s);
+
+// Box-Cox as NeuralForecast 3.3 applies it: core.py maps "boxcox" to coreforecast's
+// LocalBoxCoxScaler(method="loglik", lower=0.0) (upper 2.0): lambda maximizes the Box-Cox profile
+// log-likelihood over [lower, upper] by Brent's method with tolerance float_eps^(1/4).
+// Values must be >= 0 (coreforecast rejects negatives). Constant series get the lambda the
+// optimizer reaches on an everywhere -inf objective, as coreforecast's.
+float boxcox_lambda_loglik(const float* x, int64_t n, float lower = 0.0f, float upper = 2.0f);
+// coreforecast's BoxCoxTransform / BoxCoxInverseTransform, including their extension to negative
+// arguments (sign-symmetric power) and NaN where the transform is undefined for lambda < 0.
+float boxcox_forward(float x, float lambda);
+float boxcox_inverse(float z, float lambda);
 
 }  // namespace nd::data

@@ -1,6 +1,7 @@
 // The NeuralForecast-style orchestrator: fit several models on a long-format frame, forecast the
 // next h steps of every series. Names, defaults and output columns follow neuralforecast.
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,7 +39,7 @@ struct CVResult {
 class NeuralForecast {
  public:
   // freq: pandas alias ("MS", "h", "D", ...) or "" to infer from the data at fit time.
-  // local_scaler_type: "" (none), "standard", "robust", "robust-iqr", "minmax".
+  // local_scaler_type: "" (none), "standard", "robust", "robust-iqr", "minmax", "boxcox".
   NeuralForecast(std::vector<std::unique_ptr<models::Model>> models, std::string freq,
                  std::string local_scaler_type = "");
 
@@ -93,6 +94,9 @@ class NeuralForecast {
   data::LocalScalerType local_scaler_ = data::LocalScalerType::standard;
   NeuralForecast() = default;
   data::Frame train_;  // the fit frame (targets as given)
+  // Fitted local-scaler state per value column, one entry per series of train_ (empty: computed
+  // from train_ when needed, e.g. after cross_validation or loading a version-1 save).
+  std::map<std::string, std::vector<data::LocalStats>> local_stats_;
   data::StaticFrame static_;  // static features given to fit
   std::vector<TrainReport> reports_;
   bool fitted_ = false;
