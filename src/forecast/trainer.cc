@@ -11,6 +11,7 @@
 #include "nd/core/interrupt.h"
 #include "nd/forecast/neuralforecast.h"
 #include "nd/forecast/progress.h"
+#include "nd/ops/shape.h"
 #include "nd/optim/optimizer.h"
 
 namespace nd::forecast {
@@ -36,8 +37,27 @@ struct Split {
   }
 };
 
-// Model inputs for windows [r0, r0 + n) of a scaled batch.
+// Rows of a window: all series for multivariate models (rows are window-major), else one.
+int64_t rows_per_window(const models::Model& m) { return m.multivariate() ? m.n_series() : 1; }
+
+// Multivariate models take the N rows of each window as insample_y [W, L, N] and return
+// [W, h, Q * N], which NeuralForecast's losses read as [W, h, N, Q] (domain_map); that is
+// regrouped into rows again: [W * N, h, Q], what the losses and the inverse scaling expect.
+Var forward_multivariate(models::Model& m, Graph& g, Split& s, int64_t r0, int64_t n) {
+  const int64_t L = m.input_size(), h = m.h(), N = m.n_series(), W = n / N, Q = m.n_outputs();
+  models::WindowBatch b;
+  b.B = W, b.L = L, b.h = h;
+  b.insample_y = ops::permute(g.input(Tensor(s.in_y.data() + r0 * L, Shape{W, N, L})), {0, 2, 1});
+  b.insample_mask = ops::permute(g.input(Tensor(s.in_mask.data() + r0 * L, Shape{W, N, L})), {0, 2, 1});
+  Var y = m.forward(b);
+  ND_CHECK(y.shape() == Shape({W, h, Q * N}), m.name(), ": multivariate output ", y.shape().str(), " is not [", W,
+           ", ", h, ", ", Q * N, "]");
+  return ops::reshape(ops::permute(ops::reshape(y, Shape{W, h, N, Q}), {0, 2, 1, 3}), Shape{W * N, h, Q});
+}
+
+// Model inputs for rows [r0, r0 + n) of a scaled batch (whole windows for multivariate models).
 Var forward(models::Model& m, Graph& g, Split& s, WindowBatchData& wb, int64_t r0, int64_t n) {
+  if (m.multivariate()) return forward_multivariate(m, g, s, r0, n);
   models::WindowBatch b;
   const int64_t L = m.input_size(), h = m.h();
   b.B = n, b.L = L, b.h = h;
@@ -61,12 +81,15 @@ float validation_loss(models::Model& m, const std::vector<SeriesView>& series, i
     for (int64_t out0 = s.n - val_size; out0 + h <= s.n; out0 += step) ++W;
   wb.resize(W, L, h, series[0]);
   int64_t row = 0;
-  for (const SeriesView& s : series)
-    for (int64_t out0 = s.n - val_size; out0 + h <= s.n; out0 += step) {
-      WindowSpec nopad = spec;
-      nopad.start_padding = false;
-      fill_window(nopad, s, out0 - L, row++, &wb);
-    }
+  WindowSpec nopad = spec;
+  nopad.start_padding = false;
+  if (m.multivariate()) {  // window-major rows: every series of a window together
+    for (int64_t k = 0; (val_size - h) - k * step >= 0; ++k)
+      for (const SeriesView& s : series) fill_window(nopad, s, s.n - val_size + k * step - L, row++, &wb);
+  } else {
+    for (const SeriesView& s : series)
+      for (int64_t out0 = s.n - val_size; out0 + h <= s.n; out0 += step) fill_window(nopad, s, out0 - L, row++, &wb);
+  }
   scale_windows(st, &wb);
   Split sp;
   sp.from(wb);
@@ -76,6 +99,14 @@ float validation_loss(models::Model& m, const std::vector<SeriesView>& series, i
   return m.valid_loss()(yhat, Tensor(sp.out_y.data(), Shape{W, h}), Tensor(sp.out_mask.data(), Shape{W, h}),
                         Tensor(sp.in_y.data(), Shape{W, L}))
       .item();
+}
+
+void check_multivariate(const models::Model& m, const std::vector<SeriesView>& series) {
+  if (!m.multivariate()) return;
+  ND_CHECK(static_cast<int64_t>(series.size()) == m.n_series(), m.alias(), " is multivariate with n_series = ",
+           m.n_series(), " but the data has ", series.size(), " series");
+  ND_CHECK(m.futr_exog_list().empty() && m.hist_exog_list().empty() && m.stat_exog_list().empty(), m.alias(),
+           ": exogenous variables are not supported for multivariate models yet");
 }
 
 }  // namespace
@@ -88,6 +119,7 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
   ND_CHECK(val_size >= 0, "val_size must be >= 0, got ", val_size);
   if (val_size > 0)
     ND_CHECK(val_size >= h, "val_size (", val_size, ") must be at least the horizon h = ", h);
+  check_multivariate(m, series);
   std::vector<SeriesView> train(series.size());
   int64_t windows = 0;
   for (size_t s = 0; s < series.size(); ++s) {
@@ -123,9 +155,14 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
   std::unique_ptr<ProgressBar> bar;
   if (verbose) bar = std::make_unique<ProgressBar>(rep.model, max_steps, stderr, ProgressBar::is_tty(stderr));
   m.set_training(true);
+  rep.step_ms.reserve(static_cast<size_t>(max_steps));
   for (int64_t step = 1; step <= max_steps; ++step) {
     check_interrupt();
-    sampler.next(train, &wb);
+    const auto ts = std::chrono::steady_clock::now();
+    if (m.multivariate())
+      sampler.next_multivariate(train, &wb);
+    else
+      sampler.next(train, &wb);
     scale_windows(st, &wb);
     sp.from(wb);
     g.reset();
@@ -140,6 +177,8 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
     if (clip.is_number()) optim::clip_grad_norm(m.params(), clip.get<float>());
     opt.step();
     if (sched) sched->step();
+    rep.step_ms.push_back(
+        static_cast<float>(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ts).count()));
     rep.steps = step;
     bool stop = false;
     if (val_size > 0 && step % check_every == 0) {
@@ -169,13 +208,14 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
 std::vector<float> predict_model(models::Model& m, const std::vector<SeriesView>& series) {
   const int64_t h = m.h(), L = m.input_size(), Q = m.n_outputs();
   const data::ScalerType st = data::scaler_from_name(m.gets("scaler_type"));
+  check_multivariate(m, series);
   WindowBatchData wb;
-  last_windows(spec_of(m), series, &wb);
+  last_windows(spec_of(m), series, &wb);  // multivariate: one window, its rows in series order
   scale_windows(st, &wb);
   Split sp;
   sp.from(wb);
   const int64_t S = wb.W;
-  int64_t chunk = m.geti("inference_windows_batch_size");
+  int64_t chunk = m.geti("inference_windows_batch_size") * rows_per_window(m);  // in rows
   if (chunk <= 0) chunk = S;
   std::vector<float> out(static_cast<size_t>(S * h * Q));
   Graph g;

@@ -85,7 +85,21 @@ void WindowSampler::next(const std::vector<SeriesView>& series, WindowBatchData*
   }
   ND_CHECK(total > 0, "no training windows: every series in the batch is shorter than 1 + h = ", spec_.h + 1,
            " values (enable start_padding_enabled or lower input_size / h)");
-  // Sample window indices: without replacement (partial Fisher-Yates) or with replacement.
+  const int64_t W = windows_batch_size_;
+  const std::vector<int64_t> idx = sample(total);
+  out->resize(W, spec_.input_size, spec_.h, series[chosen[0]]);
+  size_t k = 0;
+  int64_t base = 0;
+  for (int64_t row = 0; row < W; ++row) {
+    while (idx[row] >= base + count_[k]) base += count_[k++];
+    const int64_t start = first_[k] + (idx[row] - base) * spec_.step_size;
+    fill_window(spec_, series[chosen[k]], start, row, out);
+    out->series[row] = chosen[k];
+  }
+}
+
+std::vector<int64_t> WindowSampler::sample(int64_t total) {
+  // Window indices: without replacement (partial Fisher-Yates) or with replacement.
   const int64_t W = windows_batch_size_;
   std::vector<int64_t> idx(static_cast<size_t>(W));
   if (total < W) {
@@ -109,15 +123,27 @@ void WindowSampler::next(const std::vector<SeriesView>& series, WindowBatchData*
     }
   }
   std::sort(idx.begin(), idx.end());  // series-major order: better locality, same sample
-  out->resize(W, spec_.input_size, spec_.h, series[chosen[0]]);
-  size_t k = 0;
-  int64_t base = 0;
-  for (int64_t row = 0; row < W; ++row) {
-    while (idx[row] >= base + count_[k]) base += count_[k++];
-    const int64_t start = first_[k] + (idx[row] - base) * spec_.step_size;
-    fill_window(spec_, series[chosen[k]], start, row, out);
-    out->series[row] = chosen[k];
-  }
+  return idx;
+}
+
+void WindowSampler::next_multivariate(const std::vector<SeriesView>& series, WindowBatchData* out) {
+  const int64_t N = static_cast<int64_t>(series.size());
+  ND_CHECK(N > 0, "no series to train on");
+  for (const SeriesView& s : series)
+    ND_CHECK(s.n == series[0].n, "multivariate models need series of equal length (all windows cover the same "
+             "time steps of every series); got ", series[0].n, " and ", s.n, " values");
+  int64_t first = 0;
+  const int64_t total = count_windows(spec_, series[0].n, &first);
+  ND_CHECK(total > 0, "no training windows: the series are shorter than input_size + 1 = ", spec_.input_size + 1,
+           " values (enable start_padding_enabled or lower input_size)");
+  const std::vector<int64_t> idx = sample(total);
+  const int64_t W = windows_batch_size_;
+  out->resize(W * N, spec_.input_size, spec_.h, series[0]);
+  for (int64_t k = 0; k < W; ++k)
+    for (int64_t s = 0; s < N; ++s) {
+      fill_window(spec_, series[s], first + idx[k] * spec_.step_size, k * N + s, out);
+      out->series[k * N + s] = s;
+    }
 }
 
 void last_windows(const WindowSpec& spec, const std::vector<SeriesView>& series, WindowBatchData* out) {

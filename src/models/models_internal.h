@@ -21,6 +21,8 @@ ModelInfo rnn_info();
 ModelInfo lstm_info();
 ModelInfo gru_info();
 ModelInfo tcn_info();
+ModelInfo patchtst_info();
+ModelInfo itransformer_info();
 
 // ---- Shared pieces (defined in rnn.cc) ----
 

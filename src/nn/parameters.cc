@@ -7,10 +7,10 @@
 
 namespace nd::nn {
 
-ParamRef ParameterStore::add(const std::string& name, const Shape& shape, ParamInit init) {
+ParamRef ParameterStore::add(const std::string& name, const Shape& shape, ParamInit init, bool trainable) {
   ND_CHECK(!allocated_, "parameter '", name, "' declared after the parameter buffer was allocated");
   ND_CHECK(!find(name).defined(), "parameter '", name, "' declared twice");
-  params_.push_back({name, shape, 0, init});
+  params_.push_back({name, shape, 0, init, trainable});
   return {static_cast<int32_t>(params_.size() - 1)};
 }
 
@@ -59,7 +59,8 @@ Tensor ParameterStore::grad(ParamRef r) {
 
 int64_t ParameterStore::num_parameters() const {
   int64_t n = 0;
-  for (auto& p : params_) n += p.shape.numel();
+  for (auto& p : params_)
+    if (p.trainable) n += p.shape.numel();
   return n;
 }
 

@@ -3,6 +3,7 @@
 
 #include "gradcheck.h"
 #include "nd/nd.h"
+#include "nd/ops/batch_norm.h"
 
 namespace nd::testing {
 namespace {
@@ -114,6 +115,16 @@ std::vector<GradCase> cases() {
       GRAD_CASE("layer_norm_affine", (std::vector<Shape>{{3, 8}, {8}, {8}}),
                 { return {layer_norm(x[0], x[1], x[2], 1e-5f)}; }),
       GRAD_CASE("layer_norm_plain", (std::vector<Shape>{{2, 3, 6}}), { return {layer_norm(x[0], Var(), Var())}; }),
+      GRAD_CASE("batch_norm_train", (std::vector<Shape>{{3, 4, 5}, {5}, {5}}), {
+        static float rm[5] = {}, rv[5] = {1, 1, 1, 1, 1};
+        return {batch_norm(x[0], x[1], x[2], {rm, rv, 0.1f, 1e-5f, true})};
+      }),
+      GRAD_CASE("batch_norm_train_plain", (std::vector<Shape>{{6, 3}}),
+                { return {batch_norm(x[0], Var(), Var(), {nullptr, nullptr, 0.1f, 1e-5f, true})}; }),
+      GRAD_CASE("batch_norm_eval", (std::vector<Shape>{{4, 3}, {3}, {3}}), {
+        static float rm[3] = {0.2f, -0.1f, 0.5f}, rv[3] = {0.7f, 1.3f, 2.0f};
+        return {batch_norm(x[0], x[1], x[2], {rm, rv, 0.1f, 1e-5f, false})};
+      }),
       GRAD_CASE("dropout", (std::vector<Shape>{{4, 6}}), {
         Rng r(3);  // same mask for every evaluation
         return {dropout(x[0], 0.3f, r)};

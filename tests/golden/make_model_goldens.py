@@ -2,7 +2,8 @@
 """Writes tests/golden/models/<model>.json: forward-pass goldens of NeuralForecast models for the
 C++ parity tests in tests/models/*_test.cc.
 
-Run: python3 tests/golden/make_model_goldens.py   (needs torch==2.13.0, neuralforecast==3.3.0)
+Run: python3 tests/golden/make_model_goldens.py [MODEL ...]   (needs torch==2.13.0, neuralforecast==3.3.0;
+     with model names, only those goldens are rewritten)
 
 Each case builds a NeuralForecast model with small hyperparameters (no exogenous variables),
 switches it to eval(), and calls model(windows_batch) directly (no scaler), recording:
@@ -11,6 +12,9 @@ switches it to eval(), and calls model(windows_batch) directly (no scaler), reco
   state_dict   name -> {"shape", "values"} (the C++ test copies weights by name)
   n_trainable  number of distinct trainable scalars (model.parameters() dedups shared modules)
   output       [B, h, n_outputs]
+Models with BatchNorm get perturbed running statistics; a case with "train": true runs the forward
+in train mode (batch statistics; its dropouts are 0) and records the updated running statistics
+as running_after.
 """
 import json
 import os
@@ -18,13 +22,16 @@ import warnings
 
 import torch
 from neuralforecast.losses.pytorch import MAE, MQLoss
-from neuralforecast.models import GRU, LSTM, NBEATS, NHITS, RNN, TCN
+import sys
+
+from neuralforecast.models import GRU, LSTM, NBEATS, NHITS, RNN, TCN, PatchTST, iTransformer
 
 warnings.filterwarnings("ignore")
 torch.set_default_dtype(torch.float32)
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 B = 3
-CLASSES = {"NHITS": NHITS, "NBEATS": NBEATS, "RNN": RNN, "LSTM": LSTM, "GRU": GRU, "TCN": TCN}
+CLASSES = {"NHITS": NHITS, "NBEATS": NBEATS, "RNN": RNN, "LSTM": LSTM, "GRU": GRU, "TCN": TCN,
+           "PatchTST": PatchTST, "iTransformer": iTransformer}
 
 
 def flat(t):
@@ -42,9 +49,10 @@ def loss_of(spec):
 def case(model, name, hp, seed):
     """One golden: `hp` is what the C++ side passes to make_model (loss as JSON)."""
     torch.manual_seed(seed)
+    train = hp.pop("train", False)
     kwargs = {k: v for k, v in hp.items() if k != "loss"}
     m = CLASSES[model](loss=loss_of(hp.get("loss")), **kwargs)
-    m.eval()
+    m.train(train)
     L = hp["input_size"]
     torch.manual_seed(seed + 1000)
     # Perturb every trainable weight a little so that constant initializers (PReLU's 0.25,
@@ -53,25 +61,36 @@ def case(model, name, hp, seed):
         for p in m.parameters():
             if p.requires_grad:
                 p.add_(0.05 * torch.randn_like(p))
-    y = torch.randn(B, L, 1) * 2.0 + 0.5
-    mask = torch.ones(B, L, 1)
+        for key, buf in m.named_buffers():
+            if key.endswith("running_mean"):
+                buf.add_(0.3 * torch.randn_like(buf))
+            elif key.endswith("running_var"):
+                buf.mul_(torch.exp(0.4 * torch.randn_like(buf)))
+    N = hp.get("n_series", 1)  # multivariate models see every series of a window: [B, L, N]
+    y = torch.randn(B, L, N) * 2.0 + 0.5
+    mask = torch.ones(B, L, N)
     # Exogenous inputs as BaseModel._parse_windows hands them to univariate models.
     F, X, S = (len(hp.get(k, [])) for k in ("futr_exog_list", "hist_exog_list", "stat_exog_list"))
     futr = torch.randn(B, L + hp["h"], F) if F else None
     hist = torch.randn(B, L, X) if X else None
     stat = torch.randn(B, S) if S else None
     batch = {"insample_y": y, "insample_mask": mask, "futr_exog": futr, "hist_exog": hist, "stat_exog": stat}
+    sd = {k: v.clone() for k, v in m.state_dict().items()}
     with torch.no_grad():
         out = m(batch)
-    sd = m.state_dict()
+    running = {k: {"shape": list(v.shape), "values": flat(v)} for k, v in m.state_dict().items()
+               if train and "running_" in k}
     exog = {k: {"shape": list(v.shape), "values": flat(v)}
             for k, v in (("futr_exog", futr), ("hist_exog", hist), ("stat_exog", stat)) if v is not None}
     return {
         "name": name,
         "hparams": hp,
+        "train": train,
+        **({"running_after": running} if running else {}),
         "B": B,
         "insample_y": flat(y),
         "insample_mask": flat(mask),
+        "insample_shape": list(y.shape),
         **exog,
         "state_dict": {k: {"shape": list(v.shape), "values": flat(v)} for k, v in sd.items()},
         "n_trainable": sum(p.numel() for p in m.parameters() if p.requires_grad),
@@ -142,16 +161,45 @@ CASES = {
         ("exog_prelu", dict(h=5, input_size=8, dilations=[1, 2], encoder_hidden_size=6, encoder_activation="PReLU",
                             decoder_hidden_size=6, **EXOG)),
     ],
+    "PatchTST": [
+        # NF defaults at a small size: residual attention, RevIN subtracting the last value,
+        # post-norm BatchNorm (perturbed running statistics), GELU.
+        ("default_small", dict(h=6, input_size=24, hidden_size=16, n_heads=4, linear_hidden_size=32,
+                               encoder_layers=2, patch_len=8, stride=4)),
+        # plain attention, affine RevIN around the mean, pre-norm, ReLU, frozen position embedding,
+        # 3 quantile outputs.
+        ("plain_affine_prenorm_mq", dict(h=5, input_size=20, hidden_size=12, n_heads=3, linear_hidden_size=16,
+                                         encoder_layers=3, patch_len=6, stride=3, res_attention=False,
+                                         revin_affine=True, revin_subtract_last=False, batch_normalization=True,
+                                         activation="relu", learn_pos_embed=False, loss=MQ)),
+        ("no_revin_capped_patch", dict(h=4, input_size=7, hidden_size=8, n_heads=2, linear_hidden_size=8,
+                                       encoder_layers=1, patch_len=16, stride=4, revin=False)),
+        # train mode: BatchNorm on batch statistics (running statistics updated), dropouts 0.
+        ("train_mode_batchnorm", dict(h=6, input_size=24, hidden_size=16, n_heads=4, linear_hidden_size=32,
+                                      encoder_layers=2, patch_len=8, stride=4, dropout=0.0, fc_dropout=0.0,
+                                      train=True)),
+    ],
+    "iTransformer": [
+        ("default_small", dict(h=6, input_size=16, n_series=4, hidden_size=16, n_heads=4, d_ff=32)),
+        # three quantiles (NF's [B, h, Q * N] output layout), one layer, no normalization
+        ("mq_no_norm", dict(h=5, input_size=12, n_series=3, hidden_size=12, n_heads=2, e_layers=1, d_ff=8,
+                            use_norm=False, loss=MQ)),
+        ("one_series_three_layers", dict(h=4, input_size=10, n_series=1, hidden_size=8, n_heads=1, e_layers=3,
+                                         d_ff=16)),
+    ],
 }
 
 
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
+    wanted = set(sys.argv[1:]) or set(CASES)
     for model, cases in CASES.items():
+        if model not in wanted:
+            continue
         doc = {"model": model, "generator": "tests/golden/make_model_goldens.py",
                "torch": torch.__version__, "cases": []}
         for k, (name, hp) in enumerate(cases):
-            doc["cases"].append(case(model, name, hp, seed=17 * (k + 1)))
+            doc["cases"].append(case(model, name, dict(hp), seed=17 * (k + 1)))
         path = os.path.join(OUT_DIR, model.lower() + ".json")
         with open(path, "w") as f:
             json.dump(doc, f, separators=(",", ":"))

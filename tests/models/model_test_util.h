@@ -39,8 +39,9 @@ std::string error_of(F&& f) {
 }
 
 // Builds `model` with the case's hyperparameters, copies NeuralForecast's weights by name
-// (`rename`: our name -> NeuralForecast's where they differ), runs forward in eval mode on the
-// golden inputs and returns max |ours - theirs| / max |theirs|.
+// (`rename`: our name -> NeuralForecast's where they differ), runs forward in eval mode (train
+// mode for cases marked "train", whose updated BatchNorm running statistics must then match
+// "running_after") on the golden inputs and returns max |ours - theirs| / max |theirs|.
 inline double parity_error(const std::string& model, const json& c,
                            const std::map<std::string, std::string>& rename = {}) {
   std::unique_ptr<Model> m = make_model(model, c["hparams"]);
@@ -66,16 +67,30 @@ inline double parity_error(const std::string& model, const json& c,
   NoGradGuard ng(g);
   WindowBatch w;
   w.B = B, w.L = L, w.h = h;
-  w.insample_y = g.input(Tensor(y.data(), Shape{B, L}));
-  w.insample_mask = g.input(Tensor(mask.data(), Shape{B, L}));
+  // Multivariate models take [B, L, N] (golden "insample_shape"), univariate ones [B, L].
+  const Shape in_shape = c.contains("insample_shape") && c["insample_shape"][2].get<int64_t>() > 1
+                             ? Shape(c["insample_shape"].get<std::vector<int64_t>>())
+                             : (m->multivariate() ? Shape{B, L, 1} : Shape{B, L});
+  w.insample_y = g.input(Tensor(y.data(), in_shape));
+  w.insample_mask = g.input(Tensor(mask.data(), in_shape));
   for (const char* k : {"futr_exog", "hist_exog", "stat_exog"}) {
     if (!c.contains(k)) continue;
     exog[k] = c[k]["values"].get<std::vector<float>>();
     Var v = g.input(Tensor(exog[k].data(), Shape(c[k]["shape"].get<std::vector<int64_t>>())));
     (std::string(k) == "futr_exog" ? w.futr_exog : std::string(k) == "hist_exog" ? w.hist_exog : w.stat_exog) = v;
   }
-  m->set_training(false);
+  m->set_training(c.value("train", false));
   Var out = m->forward(w);
+  if (c.contains("running_after"))
+    for (auto& [name, t] : c["running_after"].items()) {
+      const std::vector<float> want = t["values"].get<std::vector<float>>();
+      const nn::ParamRef r = s.find(name);
+      EXPECT_TRUE(r.defined()) << name;
+      if (!r.defined()) return INFINITY;
+      const Tensor got = s.value(r);
+      for (size_t k = 0; k < want.size(); ++k)
+        EXPECT_NEAR(got.data[k], want[k], 1e-5 * (1.0 + std::fabs(want[k]))) << c["name"] << ": " << name << "[" << k << "]";
+    }
   EXPECT_EQ(out.shape(), Shape(c["output_shape"].get<std::vector<int64_t>>())) << c["name"];
   const std::vector<float> ref = c["output"].get<std::vector<float>>();
   if (out.numel() != static_cast<int64_t>(ref.size())) return INFINITY;

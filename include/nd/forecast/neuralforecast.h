@@ -20,6 +20,7 @@ struct TrainReport {
   double seconds = 0.0;
   float train_loss = 0.0f;   // last step's training loss (scaled space)
   float valid_loss = -1.0f;  // last validation loss, -1 when no validation
+  std::vector<float> step_ms;  // wall time of each training step (sampling to optimizer update)
 };
 
 // Cross-validation output, row per (series, cutoff, ds) ordered that way, as NeuralForecast's:

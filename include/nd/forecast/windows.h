@@ -49,8 +49,15 @@ class WindowSampler {
                 uint64_t seed);
   // Samples the next training batch from `series` (the training part of each series).
   void next(const std::vector<SeriesView>& series, WindowBatchData* out);
+  // Multivariate models (NeuralForecast's MULTIVARIATE): every window spans the same time steps
+  // of all series (which must be equally long), so windows_batch_size time positions are sampled
+  // and each contributes one row per series: row = window * n_series + series.
+  void next_multivariate(const std::vector<SeriesView>& series, WindowBatchData* out);
 
  private:
+  // windows_batch_size indices out of `total` candidates (sorted): distinct when there are
+  // enough candidates, else drawn with replacement (NeuralForecast's randperm / randint).
+  std::vector<int64_t> sample(int64_t total);
   WindowSpec spec_;
   int64_t batch_size_, windows_batch_size_;
   bool drop_last_;

@@ -27,11 +27,13 @@ struct HParam {
   std::string help;
 };
 
-// Scaled inputs of a batch of windows (see src/forecast/windows.cc).
+// Scaled inputs of a batch of windows (see src/forecast/windows.cc). Multivariate models
+// (NeuralForecast's MULTIVARIATE = True) get all N series of a window at once, as NF:
+// insample_y / insample_mask [B, L, N], and return [B, h, n_outputs * N] in NF's layout.
 struct WindowBatch {
   int64_t B = 0, L = 0, h = 0;
-  Var insample_y;     // [B, L]
-  Var insample_mask;  // [B, L]
+  Var insample_y;     // [B, L] (multivariate: [B, L, N])
+  Var insample_mask;  // [B, L] (multivariate: [B, L, N])
   Var futr_exog;      // [B, L + h, F] or undefined
   Var hist_exog;      // [B, L, X] or undefined
   Var stat_exog;      // [B, S] or undefined
@@ -44,8 +46,11 @@ class Model {
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
-  // Forecast in the scaled space: [B, h, n_outputs()].
+  // Forecast in the scaled space: [B, h, n_outputs()] (multivariate: see WindowBatch).
   virtual Var forward(const WindowBatch& w) = 0;
+  // Multivariate models see every series of a window together; n_series() is their N.
+  virtual bool multivariate() const { return false; }
+  virtual int64_t n_series() const { return 1; }
 
   const std::string& name() const { return name_; }
   std::string alias() const;  // config "alias" or the class name
@@ -86,6 +91,7 @@ struct ModelInfo {
   std::function<std::unique_ptr<Model>(const json& config)> create;
   // Exogenous kinds the model accepts (NeuralForecast's EXOGENOUS_FUTR / HIST / STAT).
   bool futr_exog = false, hist_exog = false, stat_exog = false;
+  bool multivariate = false;  // NeuralForecast's MULTIVARIATE
 };
 
 // Every registered model, in registration order.

@@ -30,11 +30,14 @@ struct ParamInfo {
   Shape shape;
   int64_t offset;    // in floats, into the value / gradient buffers
   ParamInit init;
+  // false for state that is saved with the weights but never trained (BatchNorm running
+  // statistics, frozen embeddings); its gradient stays zero, so optimizers leave it unchanged.
+  bool trainable = true;
 };
 
 class ParameterStore {
  public:
-  ParamRef add(const std::string& name, const Shape& shape, ParamInit init);
+  ParamRef add(const std::string& name, const Shape& shape, ParamInit init, bool trainable = true);
   // Lays out and initializes every declared parameter (PyTorch's default initializers as chosen
   // by each layer) from `seed`. Declaring after allocate() is an error.
   void allocate(uint64_t seed);
@@ -47,7 +50,7 @@ class ParameterStore {
   float* data() { return values_.data(); }
   float* grad_data() { return grads_.data(); }
   int64_t size() const { return values_.size(); }  // floats incl. alignment padding
-  int64_t num_parameters() const;                  // sum of parameter sizes
+  int64_t num_parameters() const;                  // sum of trainable parameter sizes
   const std::vector<ParamInfo>& params() const { return params_; }
   ParamRef find(const std::string& name) const;    // index -1 when absent
   void zero_grad();

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Training-step time of PatchTST and iTransformer, nd vs NeuralForecast 3.3, on ETTh1 (7 hourly
+series, rows 0..8639) with h = 96, input_size = 96 and NeuralForecast's default hyperparameters
+otherwise (PatchTST: 3 layers, 16 heads, hidden 128, 1024 windows per step; iTransformer:
+n_series 7, hidden 512, d_ff 2048, 32 windows of all 7 series per step), same thread count.
+A step is window sampling + scaling + forward + loss + backward + Adam update; both sides report
+the median over the steps after two warm-up steps (NeuralForecast's timed by a Lightning
+callback, bench/peers/neuralforecast_transformers.py; ours by the trainer, bench/forecast_bench.cc).
+Rounds alternate ours / peer; the medians of the rounds and their ratio are printed.
+
+Usage (after building the forecast_bench target with -DND_BUILD_BENCHMARKS=ON):
+  ND_NUM_THREADS=1 python3 bench/run_transformer_bench.py [--data ../shared/data/ETTh1.csv] [--rounds 3]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+JOBS = [
+    ("PatchTST", {"h": 96, "input_size": 96, "max_steps": 6}),
+    ("iTransformer", {"h": 96, "input_size": 96, "n_series": 7, "max_steps": 20}),
+]
+TARGET = 3.0
+
+
+def run(cmd, env):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data", "ETTh1.csv"))
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    args = ap.parse_args()
+    env = dict(os.environ, ND_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
+    for model, hp in JOBS:
+        ours, peer = [], []
+        for _ in range(args.rounds):
+            ours.append(run([os.path.join(args.build, "bench", "forecast_bench"), args.data, model, json.dumps(hp)],
+                            env)["step_median_ms"])
+            peer.append(run([sys.executable, os.path.join(ROOT, "bench", "peers", "neuralforecast_transformers.py"),
+                             args.data, model, json.dumps(hp), str(args.threads)], env)["step_ms"])
+        a, b = statistics.median(ours), statistics.median(peer)
+        ratio = b / a
+        print(f"{model} {json.dumps(hp)}, {args.threads} thread(s), median of {args.rounds} rounds: "
+              f"nd {a:.1f} ms/step (rounds {', '.join(f'{x:.1f}' for x in ours)}), "
+              f"NeuralForecast {b:.1f} ms/step (rounds {', '.join(f'{x:.1f}' for x in peer)}), "
+              f"ratio {ratio:.2f}x  (target >= {TARGET:g}x: {'ok' if ratio >= TARGET else 'MISS'})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
