@@ -206,7 +206,7 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
 }
 
 std::vector<float> predict_model(models::Model& m, const std::vector<SeriesView>& series) {
-  const int64_t h = m.h(), L = m.input_size(), Q = m.n_outputs();
+  const int64_t h = m.h(), Q = m.n_outputs();
   const data::ScalerType st = data::scaler_from_name(m.gets("scaler_type"));
   check_multivariate(m, series);
   WindowBatchData wb;

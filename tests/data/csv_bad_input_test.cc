@@ -65,7 +65,7 @@ const BadCase kCases[] = {
     {"wide_ragged.csv", Reader::wide_csv, "wide_ragged.csv:3: column 'b': missing (the row has 2 fields, the header 3)"},
 };
 
-std::string bad_dir() { return (std::filesystem::path(__FILE__).parent_path() / "bad").string(); }
+std::string bad_dir() { return ND_TEST_DATA_DIR "/bad"; }
 
 void load(const BadCase& c, const std::string& path) {
   switch (c.reader) {

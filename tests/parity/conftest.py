@@ -10,5 +10,3 @@ os.environ.setdefault("PYTORCH_LIGHTNING_DISABLE_LOGGING", "1")
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("neuralforecast")
-
-SHARED_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data")

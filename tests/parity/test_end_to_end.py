@@ -16,7 +16,7 @@ from neuralforecast import models as nfm
 import neurodivergent as nd
 from neurodivergent import models as ndm
 
-from conftest import SHARED_DATA
+SHARED_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data")
 
 logging.getLogger("lightning").setLevel(logging.ERROR)
 logging.getLogger("lightning_fabric").setLevel(logging.ERROR)

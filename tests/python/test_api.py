@@ -149,3 +149,19 @@ def test_threads_setting():
     nd.set_num_threads(1)
     assert nd.get_num_threads() == 1
     nd.set_num_threads(n)
+
+
+def test_plot_series(air, tmp_path):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from neurodivergent.plotting import plot_series
+
+    nf = nd.NeuralForecast(models=small_models(), freq="MS")
+    nf.fit(air)
+    fig = plot_series(air, nf.predict(), level=[80, 90], max_insample_length=48)
+    fig.savefig(tmp_path / "plot.png")
+    assert (tmp_path / "plot.png").stat().st_size > 1000
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "NHITS" in labels and "LSTM-median" in labels and "LSTM 90%" in labels
