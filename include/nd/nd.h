@@ -11,6 +11,7 @@
 #include "nd/nn/layers.h"
 #include "nd/nn/recurrent.h"
 #include "nd/ops/activation.h"
+#include "nd/ops/attention.h"
 #include "nd/ops/conv.h"
 #include "nd/ops/elementwise.h"
 #include "nd/ops/linear.h"
