@@ -8,6 +8,7 @@
 #include "nd/core/tensor.h"
 #include "nd/kernels/dispatch.h"
 #include "nd/losses/losses.h"
+#include "nd/nn/attention.h"
 #include "nd/nn/layers.h"
 #include "nd/nn/recurrent.h"
 #include "nd/ops/activation.h"
