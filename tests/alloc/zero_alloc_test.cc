@@ -41,12 +41,14 @@ namespace nd {
 namespace {
 
 // A model touching every layer type: Linear/MLP, Conv1d, LayerNorm, LSTM, GRU, RNN, Embedding,
-// Dropout, plus pooling, interpolation, softmax and shape ops.
+// Dropout, AttentionLayer (flash attention, causal, with dropout), plus pooling, interpolation,
+// softmax and shape ops.
 struct Model {
   nn::ParameterStore store;
   nn::Conv1d conv{store, "conv", 1, 4, 3, 1, 0, 1, true, true};
   nn::LSTM lstm{store, "lstm", 4, 16, 2, true, 0.1f, 7};
   nn::GRU gru{store, "gru", 16, 8, 1};
+  nn::AttentionLayer attn{store, "attn", 8, 2, 0, 0, true, 0.1f, 0.0f, 11};
   nn::RNN rnn{store, "rnn", 8, 8, 1};
   nn::LayerNorm norm{store, "norm", 8};
   nn::Embedding emb{store, "emb", 5, 8};
@@ -58,6 +60,7 @@ struct Model {
     Var c = conv.forward(ops::reshape(x, {B, 1, T}));               // [B, 4, T] causal
     Var h = lstm.forward(ops::transpose(c, 1, 2)).y;                // [B, T, 16]
     h = gru.forward(h).y;                                           // [B, T, 8]
+    h = ops::add(h, attn.forward(h, h, h));                         // [B, T, 8]
     Var last = rnn.forward(h).h_n;                                  // [B, 8]
     last = norm.forward(last);
     Var e = emb.forward(x.graph(), ids, B);                         // [B, 8]

@@ -45,6 +45,15 @@ Var run_loss(const losses::Loss& l, Var yhat) {
            Tensor(d.ins.data(), Shape{4, 10}));
 }
 
+// A fixed key padding mask [B, Lk] (1 = attend) with a few keys hidden in every batch row.
+const uint8_t* attention_mask(int64_t B, int64_t Lk) {
+  static std::vector<uint8_t> m;
+  m.assign(static_cast<size_t>(B * Lk), 1);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t j = b; j < Lk; j += 3) m[b * Lk + j] = 0;
+  return m.data();
+}
+
 std::vector<GradCase> cases() {
   std::vector<GradCase> c = {
       // elementwise, with broadcasting
@@ -173,6 +182,20 @@ std::vector<GradCase> cases() {
       GRAD_CASE("gru_nobias", (std::vector<Shape>{{3, 3, 2}, {12, 2}, {12, 4}}), {
         auto o = gru_layer(x[0], Var(), x[1], x[2], Var(), Var());
         return {o.y};
+      }),
+      // attention (flash kernel, tiles of 64 queries x 128 keys): lengths straddle the tiles
+      GRAD_CASE("attention_cross", (std::vector<Shape>{{1, 2, 37, 8}, {1, 2, 133, 8}, {1, 2, 133, 6}}),
+                { return {scaled_dot_product_attention(x[0], x[1], x[2])}; }),
+      GRAD_CASE("attention_causal", (std::vector<Shape>{{1, 2, 70, 8}, {1, 2, 70, 8}, {1, 2, 70, 8}}),
+                { return {scaled_dot_product_attention(x[0], x[1], x[2], {.causal = true})}; }),
+      GRAD_CASE("attention_causal_cross", (std::vector<Shape>{{2, 1, 67, 4}, {2, 1, 133, 4}, {2, 1, 133, 5}}),
+                { return {scaled_dot_product_attention(x[0], x[1], x[2], {.causal = true, .scale = 0.7f})}; }),
+      GRAD_CASE("attention_padding", (std::vector<Shape>{{2, 2, 13, 8}, {2, 2, 150, 8}, {2, 2, 150, 8}}), {
+        return {scaled_dot_product_attention(x[0], x[1], x[2], {.key_padding_mask = attention_mask(2, 150)})};
+      }),
+      GRAD_CASE("attention_dropout", (std::vector<Shape>{{1, 2, 70, 8}, {1, 2, 133, 8}, {1, 2, 133, 8}}), {
+        return {scaled_dot_product_attention(x[0], x[1], x[2],
+                                             {.causal = true, .dropout_p = 0.2f, .seed = 5, .training = true})};
       }),
       // losses (mask with zeros; MASE uses y_insample)
       GRAD_CASE("loss_mae", (std::vector<Shape>{{4, 6}}), { return {run_loss(losses::Loss::MAE(), x[0])}; }),

@@ -176,6 +176,54 @@ def scaler_cases():
             "local_values": values.tolist(), "local_indptr": indptr.tolist(), "local": local}
 
 
+def sdpa_case(name, q, k, v, key_mask=None, **kw):
+    """torch.nn.functional.scaled_dot_product_attention: output and q/k/v gradients of sum(out * R).
+    key_mask [B, Lk] (True = attend) becomes SDPA's boolean attn_mask [B, 1, 1, Lk]."""
+    q, k, v = (t.clone().requires_grad_(True) for t in (q, k, v))
+    mask = None if key_mask is None else key_mask[:, None, None, :]
+    out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, **kw)
+    r = torch.randn_like(out)
+    (out * r).sum().backward()
+    case = {"name": name, "q": flat(q), "k": flat(k), "v": flat(v), "q_shape": list(q.shape),
+            "k_shape": list(k.shape), "v_shape": list(v.shape), "causal": bool(kw.get("is_causal", False)),
+            "scale": float(kw.get("scale") or 0.0), "r": flat(r), "out": flat(out), "out_shape": list(out.shape),
+            "grad_q": flat(q.grad), "grad_k": flat(k.grad), "grad_v": flat(v.grad)}
+    if key_mask is not None:
+        case["key_padding_mask"] = [int(b) for b in key_mask.reshape(-1).tolist()]
+    return case
+
+
+def attention_cases():
+    """SDPA at odd lengths (self, causal, cross, causal cross, padding) and NeuralForecast's
+    AttentionLayer(FullAttention) as a module. Seeded separately so that adding these cases leaves
+    every earlier golden unchanged."""
+    torch.manual_seed(1234)
+    rn = torch.randn
+    key_mask = torch.rand(2, 40) < 0.75
+    key_mask[:, 0] = True
+    cases = [
+        sdpa_case("sdpa_self", rn(2, 3, 37, 24), rn(2, 3, 37, 24), rn(2, 3, 37, 24)),
+        sdpa_case("sdpa_causal", rn(2, 3, 70, 16), rn(2, 3, 70, 16), rn(2, 3, 70, 16), is_causal=True),
+        sdpa_case("sdpa_cross", rn(2, 2, 37, 24), rn(2, 2, 133, 24), rn(2, 2, 133, 16)),
+        sdpa_case("sdpa_cross_causal", rn(1, 2, 53, 8), rn(1, 2, 37, 8), rn(1, 2, 37, 8), is_causal=True),
+        sdpa_case("sdpa_padding_scale", rn(2, 2, 21, 16), rn(2, 2, 40, 16) * 2, rn(2, 2, 40, 16), key_mask=key_mask,
+                  scale=0.3),
+    ]
+    modules = []
+    try:
+        from neuralforecast.common._modules import AttentionLayer, FullAttention
+
+        class SelfAttention(AttentionLayer):  # module_case feeds one input: queries = keys = values
+            def forward(self, x):
+                return super().forward(x, x, x, None)[0]
+
+        layer = SelfAttention(FullAttention(mask_flag=False, attention_dropout=0.0), hidden_size=16, n_heads=4)
+        modules.append(module_case("nf_attention_layer", layer, rn(2, 29, 16), {"hidden_size": 16, "n_heads": 4}))
+    except Exception as e:  # noqa: BLE001
+        print("neuralforecast not importable, skipping the AttentionLayer golden:", e, file=sys.stderr)
+    return {"sdpa": cases, "modules": modules}
+
+
 def main():
     assert torch.__version__.startswith("2.13"), f"expected torch 2.13, got {torch.__version__}"
     torch.set_num_threads(1)
@@ -207,6 +255,7 @@ def main():
     ]
     doc = {"torch": torch.__version__, "modules": cases, "functional": functional_cases(), "optimizers": opts, "schedulers": scheds,
            "losses": loss_cases(), "scalers": scaler_cases()}
+    doc["attention"] = attention_cases()  # last: its own seed, earlier cases unchanged
     with open(OUT, "w") as f:
         json.dump(doc, f)
     print("wrote", OUT, "with", len(cases), "modules,", len(opts), "optimizers,", len(scheds), "schedulers,",

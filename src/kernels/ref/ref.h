@@ -7,6 +7,7 @@
 #include "nd/kernels/optim_kernels.h"
 
 #include "nd/kernels/activation.h"
+#include "nd/kernels/attention.h"
 #include "nd/kernels/elementwise.h"
 #include "nd/kernels/loss_kernels.h"
 
@@ -89,5 +90,12 @@ void gru_cell_backward(const float* saved, const float* h_prev, const float* dh,
                        float* dh_prev, int64_t B, int64_t H);
 void rnn_cell_forward(float* a, int64_t n, bool relu);
 void rnn_cell_backward(const float* h, const float* dh, float* da, int64_t n, bool relu);
+
+// attention.h (scratch: attn::ref_forward_scratch / ref_backward_scratch floats)
+void attention_forward(const AttentionDims& d, const AttentionConfig& c, const float* q, const float* k,
+                       const float* v, float* o, float* lse, float* scratch);
+void attention_backward(const AttentionDims& d, const AttentionConfig& c, const float* q, const float* k,
+                        const float* v, const float* o, const float* lse, const float* d_o, float* dq, float* dk,
+                        float* dv, float* scratch);
 
 }  // namespace nd::kernels::ref

@@ -1,0 +1,151 @@
+// scaled_dot_product_attention as an op: agrees with the materialized composition
+// softmax(q k^T * scale + mask) v built from existing ops (forward and all gradients); gradients
+// accumulate into inputs used twice; no tape under NoGradGuard; bad shapes name themselves.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "nd/nd.h"
+
+namespace nd {
+namespace {
+
+std::vector<float> randn(int64_t n, uint64_t seed) {
+  Rng r(seed);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = r.normal();
+  return v;
+}
+
+double max_rel(const float* a, const float* b, int64_t n) {
+  double num = 0.0, den = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    num = std::max(num, std::fabs(static_cast<double>(a[i]) - b[i]));
+    den = std::max(den, std::fabs(static_cast<double>(b[i])));
+  }
+  return num / std::max(den, 1e-30);
+}
+
+// The naive materialized reference from existing ops; mask [Lq, Lk] additive (0 / -inf) or empty.
+Var naive_attention(Var q, Var k, Var v, float scale, const std::vector<float>& mask) {
+  const int64_t B = q.size(0), H = q.size(1), Lq = q.size(2), D = q.size(3), Lk = k.size(2), Dv = v.size(3);
+  Var s = ops::bmm(ops::reshape(q, {B * H, Lq, D}), ops::reshape(k, {B * H, Lk, D}), false, true);
+  s = ops::mul(s, scale);
+  if (!mask.empty()) s = ops::add(s, q.graph().input(Tensor(const_cast<float*>(mask.data()), Shape{Lq, Lk})));
+  Var p = ops::softmax(s);
+  return ops::reshape(ops::bmm(p, ops::reshape(v, {B * H, Lk, Dv})), {B, H, Lq, Dv});
+}
+
+void compare_with_naive(bool causal, int64_t Lq, int64_t Lk) {
+  const int64_t B = 2, H = 3, D = 16, Dv = 12;
+  auto qd = randn(B * H * Lq * D, 1), kd = randn(B * H * Lk * D, 2), vd = randn(B * H * Lk * Dv, 3);
+  auto rd = randn(B * H * Lq * Dv, 4);
+  std::vector<float> mask;
+  if (causal) {
+    mask.assign(static_cast<size_t>(Lq * Lk), 0.0f);
+    for (int64_t i = 0; i < Lq; ++i)
+      for (int64_t j = i + 1; j < Lk; ++j) mask[i * Lk + j] = -std::numeric_limits<float>::infinity();
+  }
+  std::vector<float> out[2], gq[2], gk[2], gv[2];
+  for (int naive = 0; naive < 2; ++naive) {
+    Graph g;
+    Var q = g.input(Tensor(qd.data(), Shape{B, H, Lq, D}), true);
+    Var k = g.input(Tensor(kd.data(), Shape{B, H, Lk, D}), true);
+    Var v = g.input(Tensor(vd.data(), Shape{B, H, Lk, Dv}), true);
+    Var y = naive ? naive_attention(q, k, v, 0.25f, mask)
+                  : ops::scaled_dot_product_attention(q, k, v, {.causal = causal, .scale = 0.25f});
+    g.backward(ops::sum_all(ops::mul(y, g.input(Tensor(rd.data(), y.shape())))));
+    out[naive] = y.value().to_vector();
+    gq[naive] = q.grad().to_vector();
+    gk[naive] = k.grad().to_vector();
+    gv[naive] = v.grad().to_vector();
+  }
+  EXPECT_LE(max_rel(out[0].data(), out[1].data(), static_cast<int64_t>(out[1].size())), 2e-6);
+  EXPECT_LE(max_rel(gq[0].data(), gq[1].data(), static_cast<int64_t>(gq[1].size())), 1e-5);
+  EXPECT_LE(max_rel(gk[0].data(), gk[1].data(), static_cast<int64_t>(gk[1].size())), 1e-5);
+  EXPECT_LE(max_rel(gv[0].data(), gv[1].data(), static_cast<int64_t>(gv[1].size())), 1e-5);
+}
+
+TEST(AttentionOp, MatchesMaterializedSelf) { compare_with_naive(false, 150, 150); }
+TEST(AttentionOp, MatchesMaterializedCausal) { compare_with_naive(true, 150, 150); }
+TEST(AttentionOp, MatchesMaterializedCrossCausal) { compare_with_naive(true, 70, 201); }
+
+TEST(AttentionOp, GradientsAccumulateWhenInputIsReused) {
+  // Self attention with q = k = v = x: dx is the sum of the three gradients.
+  const int64_t B = 1, H = 2, L = 33, D = 8;
+  auto xd = randn(B * H * L * D, 7);
+  Graph g;
+  Var x = g.input(Tensor(xd.data(), Shape{B, H, L, D}), true);
+  g.backward(ops::sum_all(ops::scaled_dot_product_attention(x, x, x)));
+  std::vector<float> fused = x.grad().to_vector();
+  Graph g2;
+  Var x2 = g2.input(Tensor(xd.data(), Shape{B, H, L, D}), true);
+  g2.backward(ops::sum_all(naive_attention(x2, x2, x2, 1.0f / std::sqrt(8.0f), {})));
+  EXPECT_LE(max_rel(fused.data(), x2.grad().data, B * H * L * D), 1e-5);
+}
+
+TEST(AttentionOp, NoTapeUnderNoGrad) {
+  Graph g;
+  auto d = randn(2 * 5 * 4, 1);
+  Var x = g.input(Tensor(d.data(), Shape{1, 2, 5, 4}), true);
+  NoGradGuard ng(g);
+  Var y = ops::scaled_dot_product_attention(x, x, x, {.dropout_p = 0.5f, .training = false});
+  EXPECT_EQ(g.num_nodes(), 0u);
+  EXPECT_FALSE(y.requires_grad());
+}
+
+TEST(AttentionOp, DropoutOnlyWhenTrainingAndDeterministic) {
+  auto d = randn(1 * 2 * 20 * 4, 3);
+  auto run = [&](bool training, uint64_t seed) {
+    Graph g;
+    Var x = g.input(Tensor(d.data(), Shape{1, 2, 20, 4}));
+    return ops::scaled_dot_product_attention(x, x, x, {.dropout_p = 0.5f, .seed = seed, .training = training})
+        .value()
+        .to_vector();
+  };
+  const auto eval = run(false, 1), plain = [&] {
+    Graph g;
+    Var x = g.input(Tensor(d.data(), Shape{1, 2, 20, 4}));
+    return ops::scaled_dot_product_attention(x, x, x).value().to_vector();
+  }();
+  EXPECT_EQ(eval, plain);
+  EXPECT_EQ(run(true, 1), run(true, 1));
+  EXPECT_NE(run(true, 1), run(true, 2));
+  EXPECT_NE(run(true, 1), eval);
+}
+
+TEST(AttentionOp, BadInputsNameShapes) {
+  Graph g;
+  std::vector<float> buf(4096, 0.1f);
+  auto in = [&](const Shape& s) { return g.input(Tensor(buf.data(), s)); };
+  auto msg = [](auto&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(msg([&] { ops::scaled_dot_product_attention(in({2, 4, 8}), in({2, 4, 8}), in({2, 4, 8})); })
+                .find("[2, 4, 8]"),
+            std::string::npos);
+  EXPECT_NE(msg([&] { ops::scaled_dot_product_attention(in({1, 2, 4, 8}), in({1, 2, 5, 6}), in({1, 2, 5, 8})); })
+                .find("head dimensions"),
+            std::string::npos);
+  EXPECT_NE(msg([&] { ops::scaled_dot_product_attention(in({1, 2, 4, 8}), in({1, 2, 5, 8}), in({1, 2, 6, 8})); })
+                .find("[1, 2, 6, 8]"),
+            std::string::npos);
+  EXPECT_NE(msg([&] { ops::scaled_dot_product_attention(in({1, 2, 4, 8}), in({1, 3, 5, 8}), in({1, 3, 5, 8})); })
+                .find("batch and head"),
+            std::string::npos);
+  EXPECT_NE(msg([&] {
+              ops::scaled_dot_product_attention(in({1, 2, 4, 8}), in({1, 2, 4, 8}), in({1, 2, 4, 8}),
+                                                {.dropout_p = 1.0f});
+            }).find("dropout_p"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace nd
