@@ -44,7 +44,7 @@ def map_state_dict(state_dict: Mapping[str, Any]) -> dict[str, np.ndarray]:
         if k.startswith(_NOT_WEIGHTS):
             continue
         arr = v.detach().cpu().numpy() if hasattr(v, "detach") else np.asarray(v)
-        out[k] = np.ascontiguousarray(arr, dtype=np.float32)
+        out[k] = np.array(arr, dtype=np.float32, order="C")  # keeps 0-d tensors 0-d
     return out
 
 

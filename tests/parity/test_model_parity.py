@@ -45,8 +45,12 @@ CASES = [
     ("GRU", "small", dict(h=6, input_size=12, encoder_hidden_size=16, decoder_hidden_size=16)),
     ("TCN", "small", dict(h=6, input_size=12, dilations=[1, 2, 4], encoder_hidden_size=8, decoder_hidden_size=8)),
     ("TCN", "exog", dict(h=5, input_size=8, dilations=[1, 2], encoder_hidden_size=6, decoder_hidden_size=6, **EXOG)),
+    ("PatchTST", "small", dict(h=6, input_size=16, patch_len=4, stride=4, encoder_layers=2, n_heads=2,
+                               hidden_size=8, linear_hidden_size=16)),
+    ("PatchTST", "no_res_attention", dict(h=5, input_size=20, patch_len=6, stride=3, encoder_layers=1, n_heads=2,
+                                          hidden_size=8, linear_hidden_size=8, res_attention=False)),
 ]
-GRADIENT_MODELS = {"MLP", "NHITS", "LSTM", "NLinear", "DLinear", "GRU", "RNN", "TCN", "NBEATS"}
+GRADIENT_MODELS = {"MLP", "NHITS", "LSTM", "NLinear", "DLinear", "GRU", "RNN", "TCN", "NBEATS", "PatchTST"}
 B = 4
 
 
@@ -128,10 +132,13 @@ def test_gradient_parity(model, name, hp):
                                           **ours_inputs(b))
     assert abs(our_loss - loss.item()) <= 1e-5 * max(1.0, abs(loss.item()))
     worst = 0.0
+    scale = max(float(np.max(np.abs(g.numpy()))) for g in ref_grads.values())
     for k, g in ref_grads.items():
         ref = g.numpy()
-        if np.max(np.abs(ref)) == 0:
-            assert np.max(np.abs(grads[k])) < 1e-7, k
+        if np.max(np.abs(ref)) < 1e-5 * scale:
+            # A gradient that is zero in exact arithmetic (e.g. the key bias of softmax attention,
+            # which shifts every score of a row equally): both sides hold rounding noise only.
+            assert np.max(np.abs(grads[k])) < 1e-5 * scale, k
             continue
         err = rel_err(grads[k], ref)
         worst = max(worst, err)
