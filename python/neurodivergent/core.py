@@ -118,6 +118,20 @@ class NeuralForecast:
             return None
         return _frames.static_to_engine(static_df, self._cols[0], stat, ids)
 
+    def _prepare(self, df: DataFrame, static_df: Optional[DataFrame], use_init_models: bool,
+                 cols: tuple[str, str, str]):
+        """Training data for fit / cross_validation. As in NeuralForecast, models continue from
+        their current weights unless use_init_models asks for the models as first given."""
+        if use_init_models:
+            self.models = list(self.models_init)
+            self._engine = self._new_engine()
+        self._cols = cols
+        frame, ids, tinfo = self._frame(df, "df")
+        stat = self._static(static_df, ids)
+        self._engine.verbose = self._verbose()
+        self._ids, self._time, self._polars = ids, tinfo, _frames.is_polars(df)
+        return frame, stat
+
     def _check_level(self, level: Any, quantiles: Any) -> None:
         if level is not None or quantiles is not None:
             raise ValueError("level / quantiles at predict time need distribution losses or conformal intervals, "
@@ -135,15 +149,8 @@ class NeuralForecast:
         for name, value in (("val_df", val_df), ("distributed_config", distributed_config),
                             ("prediction_intervals", prediction_intervals)):
             _not_supported(name, value)
-        if use_init_models or self._fitted:
-            self.models = list(self.models_init)
-            self._engine = self._new_engine()
-        self._cols = (id_col, time_col, target_col)
-        frame, ids, tinfo = self._frame(df, "df")
-        stat = self._static(static_df, ids)
-        self._engine.verbose = self._verbose()
+        frame, stat = self._prepare(df, static_df, use_init_models, (id_col, time_col, target_col))
         self._engine.fit(frame, int(val_size or 0), stat)
-        self._ids, self._time, self._polars = ids, tinfo, _frames.is_polars(df)
         self._fitted = True
 
     def predict(self, df: Optional[DataFrame] = None, static_df: Optional[DataFrame] = None,
@@ -198,18 +205,11 @@ class NeuralForecast:
             raise ValueError("cross_validation: give n_windows or test_size")
         if n_windows is not None and test_size is not None:
             raise ValueError("cross_validation: give n_windows or test_size, not both")
-        if use_init_models or self._fitted:
-            self.models = list(self.models_init)
-            self._engine = self._new_engine()
-        self._cols = (id_col, time_col, target_col)
-        frame, ids, tinfo = self._frame(df, "df")
-        stat = self._static(static_df, ids)
-        self._engine.verbose = self._verbose()
+        frame, stat = self._prepare(df, static_df, use_init_models, (id_col, time_col, target_col))
         res = self._engine.cross_validation(frame, int(n_windows or 0), int(step_size), int(val_size or 0),
                                             int(test_size or 0), bool(refit), stat)
-        self._ids, self._time, self._polars = ids, tinfo, _frames.is_polars(df)
         self._fitted = True
-        return _frames.cv_from_engine(res, ids, tinfo, id_col, time_col, target_col, self._polars)
+        return _frames.cv_from_engine(res, self._ids, self._time, id_col, time_col, target_col, self._polars)
 
     def predict_insample(self, step_size: int = 1, level: Optional[list[Union[int, float]]] = None,
                          quantiles: Optional[list[float]] = None) -> DataFrame:
