@@ -108,11 +108,15 @@ def to_engine(df: Any, what: str, id_col: str, time_col: str, target_col: str | 
         raise ValueError(f"{what}: missing column(s) {missing}; the frame has {have}")
     if len(df) == 0:
         raise ValueError(f"{what}: the frame has no rows")
-    ids = _col(df, id_col)
-    if pd.isna(ids).any():
+    # Factorizing the pandas column directly is ~10x faster than going through a NumPy object
+    # array (Arrow-backed strings); missing ids get code -1.
+    if is_polars(df):
+        codes, uniques = pd.factorize(_col(df, id_col), sort=False)
+    else:
+        codes, uniques = df[id_col].factorize(sort=False)
+    if (codes < 0).any():
         raise ValueError(f"{what}: column '{id_col}' has missing ids")
-    codes, uniques = pd.factorize(ids, sort=False)
-    uniques = np.asarray(uniques)
+    uniques = np.asarray(uniques.to_numpy() if hasattr(uniques, "to_numpy") else uniques)
     text = [_id_text(u) for u in uniques]
     if len(set(text)) != len(text):
         raise ValueError(f"{what}: ids in '{id_col}' are not distinct as text")
