@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from typing import Any
+from typing import Any, Optional, Union
 
 from . import _core
 from .losses import pytorch as _losses
@@ -124,12 +124,37 @@ def _doc(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _annotation(name: str, default: Any) -> Any:
+    """The parameter's type, from its default's JSON type (the schema's typing)."""
+    if name in ("loss", "valid_loss"):
+        return Optional[Union[_losses.BaseLoss, str]]
+    if isinstance(default, bool):
+        return bool
+    if isinstance(default, int):
+        return int
+    if isinstance(default, float):
+        return float
+    if isinstance(default, str):
+        return str
+    if isinstance(default, list):
+        inner = [type(x) for x in default]
+        if inner and all(t is list for t in inner):
+            return list[list[int]]
+        if inner and all(t is str for t in inner):
+            return list[str]
+        if inner and all(t in (int, float) for t in inner):
+            return list[int] if all(t is int for t in inner) else list[float]
+        return Optional[list[str]] if name.endswith("_exog_list") else list
+    return int if name in ("h", "input_size") else Optional[Any]
+
+
 def _signature(info: dict[str, Any]) -> inspect.Signature:
     ps = []
     for p in info["params"]:
         required = p["name"] in ("h",) or (p["name"] == "input_size" and p["default"] is None)
         default = inspect.Parameter.empty if required else p["default"]
-        ps.append(inspect.Parameter(p["name"], inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default))
+        ps.append(inspect.Parameter(p["name"], inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default,
+                                    annotation=_annotation(p["name"], p["default"])))
     ps.append(inspect.Parameter("trainer_kwargs", inspect.Parameter.VAR_KEYWORD))
     # Keep positional-or-keyword parameters with defaults after the required ones.
     ps.sort(key=lambda q: (q.kind == inspect.Parameter.VAR_KEYWORD, q.default is not inspect.Parameter.empty))
