@@ -112,6 +112,13 @@ float* Graph::grad_write(int32_t id, bool* overwrite) {
   return r.grad;
 }
 
+bool Graph::grad_adopt(int32_t id, float* buf) {
+  VarRec& r = vars_[id];
+  if (r.grad || r.external_grad || !buf) return false;
+  r.grad = buf;
+  return true;
+}
+
 void Graph::backward(Var loss) {
   ND_CHECK(loss.numel() == 1, "backward() needs a one-element loss, got shape ", loss.shape().str(),
            "; pass a seed for non-scalar outputs");

@@ -74,22 +74,13 @@ HWY_INLINE void AddRow(DF d, float* x, const float* bias, size_t n) {
   Map2(d, x, bias, x, n, [](VF a, VF b) HWY_ATTR { return hn::Add(a, b); });
 }
 
-// Dropout factors z[j] (0 or keep_scale) for columns j0 + [0, n) of a row: attn::column_bits in
-// u32 lanes, compared as exact floats (24-bit values).
+// Dropout factors z[j] (0 or keep_scale) for columns j0 + [0, n) of a row (DropoutFactors:
+// attn::column_bits in u32 lanes).
 HWY_INLINE void DropoutRow(DF d, float* z, size_t n, uint32_t key, uint32_t j0, float thresh, float keep_scale) {
-  const hn::RebindToUnsigned<DF> du;
-  const hn::RebindToSigned<DF> di;
   const VF vs = hn::Set(d, keep_scale), vt = hn::Set(d, thresh);
+  const auto lanes = hn::Iota(hn::RebindToUnsigned<DF>(), 0);
   ForEachVector(d, n, [&](size_t i, size_t cnt) HWY_ATTR {
-    auto x = hn::Iota(du, j0 + static_cast<uint32_t>(i));
-    x = hn::Add(hn::Set(du, key), hn::Mul(x, hn::Set(du, attn::kGolden32)));
-    x = hn::Xor(x, hn::ShiftRight<16>(x));
-    x = hn::Mul(x, hn::Set(du, attn::kMul1));
-    x = hn::Xor(x, hn::ShiftRight<15>(x));
-    x = hn::Mul(x, hn::Set(du, attn::kMul2));
-    x = hn::Xor(x, hn::ShiftRight<16>(x));
-    const VF u = hn::ConvertTo(d, hn::BitCast(di, hn::ShiftRight<8>(x)));
-    StorePart(hn::IfThenElseZero(hn::Ge(u, vt), vs), d, z + i, cnt);
+    StorePart(DropoutFactors(d, lanes, key, j0 + static_cast<uint32_t>(i), vt, vs), d, z + i, cnt);
   });
 }
 

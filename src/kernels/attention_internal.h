@@ -5,19 +5,16 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/dropout_hash.h"
 #include "nd/kernels/attention.h"
 
 namespace nd::kernels::attn {
 
-// splitmix64's finalizer (Steele et al. 2014): a bijective 64-bit mix.
-inline uint64_t mix64(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+using dropout_hash::keep_threshold;
+using dropout_hash::mix64;
 
-// One 32-bit key per attention row (seed, b, h, i); the columns j are hashed from it below.
+// One 32-bit key per attention row (seed, b, h, i); the columns j are hashed from it with
+// dropout_hash::bits24.
 inline uint32_t row_key(uint64_t seed, int64_t b, int64_t h, int64_t i) {
   uint64_t z = mix64(seed);
   z = mix64(z ^ static_cast<uint64_t>(b));
@@ -26,26 +23,7 @@ inline uint32_t row_key(uint64_t seed, int64_t b, int64_t h, int64_t i) {
   return static_cast<uint32_t>(z >> 32);
 }
 
-constexpr uint32_t kGolden32 = 0x9E3779B9u;
-constexpr uint32_t kMul1 = 0x7FEB352Du;  // "lowbias32" constants (C. Wellons, hash-prospector)
-constexpr uint32_t kMul2 = 0x846CA68Bu;
-
-// 24 uniform bits for column j of a row; the Highway path computes the same in u32 lanes.
-inline uint32_t column_bits(uint32_t key, uint32_t j) {
-  uint32_t x = key + j * kGolden32;
-  x ^= x >> 16;
-  x *= kMul1;
-  x ^= x >> 15;
-  x *= kMul2;
-  x ^= x >> 16;
-  return x >> 8;
-}
-
-// Keep iff column_bits >= threshold: P(keep) = 1 - threshold / 2^24 ~= 1 - p. Integer compare, so
-// both paths agree exactly.
-inline uint32_t keep_threshold(float p) {
-  return static_cast<uint32_t>(std::ceil(static_cast<double>(p) * 16777216.0));
-}
+inline uint32_t column_bits(uint32_t key, uint32_t j) { return dropout_hash::bits24(key, j); }
 
 struct Tiles {
   int64_t bq, bk;

@@ -2,6 +2,7 @@
 // public entry points that pick the scalar reference or the best Highway target.
 #include "nd/kernels/elementwise.h"
 
+#include <algorithm>
 #include <cstddef>
 
 #include "kernels/dispatch_internal.h"
@@ -132,6 +133,18 @@ void MaskedScaleImpl(const float* x, const float* mask, float s, float* y, size_
   Map2(d, x, mask, y, n, [vs](V vx, V vm) HWY_ATTR { return hn::Mul(hn::Mul(vx, vm), vs); });
 }
 
+// One 2^32-element chunk of dropout (the hash counter is 32-bit; chunks get their own key).
+void DropoutImpl(const float* x, uint32_t key, float thresh, float keep, float* y, float* factor, size_t n) {
+  const hn::ScalableTag<float> d;
+  const auto vt = hn::Set(d, thresh), vk = hn::Set(d, keep);
+  const auto lanes = hn::Iota(hn::RebindToUnsigned<decltype(d)>(), 0);
+  ForEachVector(d, n, [&](size_t i, size_t cnt) HWY_ATTR {
+    const auto f = DropoutFactors(d, lanes, key, static_cast<uint32_t>(i), vt, vk);
+    if (factor) StorePart(f, d, factor + i, cnt);
+    StorePart(hn::Mul(LoadPart(d, x + i, cnt), f), d, y + i, cnt);
+  });
+}
+
 }  // namespace nd::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -149,6 +162,7 @@ HWY_EXPORT(FillImpl);
 HWY_EXPORT(DivRhsGradImpl);
 HWY_EXPORT(DivLhsGradImpl);
 HWY_EXPORT(MaskedScaleImpl);
+HWY_EXPORT(DropoutImpl);
 
 void binary(BinOp op, const float* a, const float* b, float* y, int64_t n) {
   if (use_ref()) return ref::binary(op, a, b, y, n);
@@ -203,6 +217,17 @@ void div_lhs_grad(const float* g, const float* b, float* y, int64_t n) {
 void masked_scale(const float* x, const float* mask, float s, float* y, int64_t n) {
   if (use_ref()) return ref::masked_scale(x, mask, s, y, n);
   HWY_DYNAMIC_DISPATCH(MaskedScaleImpl)(x, mask, s, y, to_size(n));
+}
+
+void dropout(const float* x, uint64_t seed, float p, float* y, float* factor, int64_t n) {
+  if (use_ref()) return ref::dropout(x, seed, p, y, factor, n);
+  const float thresh = static_cast<float>(dropout_hash::keep_threshold(p)), keep = 1.0f / (1.0f - p);
+  constexpr int64_t kChunk = int64_t{1} << 32;
+  for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
+    const int64_t m = std::min(kChunk, n - c0);
+    HWY_DYNAMIC_DISPATCH(DropoutImpl)(x + c0, dropout_hash::chunk_key(seed, static_cast<uint64_t>(c0) >> 32), thresh,
+                                      keep, y + c0, factor ? factor + c0 : nullptr, to_size(m));
+  }
 }
 
 }  // namespace nd::kernels

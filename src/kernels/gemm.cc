@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <climits>
 
+#include "kernels/dispatch_internal.h"
+#include "kernels/gemm_small.h"
 #include "nd/core/error.h"
 
 #if defined(ND_BLAS_OPENBLAS)
@@ -80,8 +82,11 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, con
 
 void gemm_batched(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k, const float* a, int64_t stride_a,
                   const float* b, int64_t stride_b, float* c, int64_t stride_c, float beta) {
-  // One BLAS call per matrix: the batched extensions are vendor-specific, and for the shapes we
-  // see (batch of small attention / RNN products) the op layer parallelizes over the batch.
+  // Tiny matrices (attention over a few tokens) in registers: a BLAS call per matrix costs more
+  // than its arithmetic. The scalar-reference mode keeps BLAS so tests can compare the two.
+  if (batch > 1 && gemm_is_small(m, n, k) && !use_ref())
+    return gemm_small_batched(ta, tb, batch, m, n, k, a, stride_a, b, stride_b, c, stride_c, beta);
+  // Otherwise one BLAS call per matrix: the batched extensions are vendor-specific.
   for (int64_t i = 0; i < batch; ++i)
     gemm(ta, tb, m, n, k, a + i * stride_a, b + i * stride_b, c + i * stride_c, beta);
 }

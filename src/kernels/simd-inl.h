@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "hwy/contrib/math/math-inl.h"
+#include "kernels/dropout_hash.h"
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -161,6 +162,25 @@ HWY_INLINE V SigmoidAndComplement(D d, V x, V& complement) {
   // e = inf (x very negative) would give inf * 0; the complement is then 1.
   complement = hn::IfThenElse(hn::IsInf(e), one, hn::Mul(e, s));
   return s;
+}
+
+// Dropout factors for counters j0 + lane: keep_scale where dropout_hash::bits24(key, j) >=
+// thresh, else 0 (the hash in u32 lanes; its 24-bit result compares exactly as a float).
+// `lanes` is Iota(du, 0), hoisted by the caller (a runtime Iota start is built lane by lane).
+template <class D, class VU>
+HWY_INLINE hn::Vec<D> DropoutFactors(D d, VU lanes, uint32_t key, uint32_t j0, hn::Vec<D> thresh,
+                                     hn::Vec<D> keep_scale) {
+  const hn::RebindToUnsigned<D> du;
+  const hn::RebindToSigned<D> di;
+  auto x = hn::Add(lanes, hn::Set(du, j0));
+  x = hn::Add(hn::Set(du, key), hn::Mul(x, hn::Set(du, dropout_hash::kGolden32)));
+  x = hn::Xor(x, hn::ShiftRight<16>(x));
+  x = hn::Mul(x, hn::Set(du, dropout_hash::kMul1));
+  x = hn::Xor(x, hn::ShiftRight<15>(x));
+  x = hn::Mul(x, hn::Set(du, dropout_hash::kMul2));
+  x = hn::Xor(x, hn::ShiftRight<16>(x));
+  const auto u = hn::ConvertTo(d, hn::BitCast(di, hn::ShiftRight<8>(x)));
+  return hn::IfThenElseZero(hn::Ge(u, thresh), keep_scale);
 }
 
 // 1 - y^2 as (1 - y)(1 + y): exact-ish for |y| near 1 (tanh derivatives) without needing FMA.

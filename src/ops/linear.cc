@@ -46,25 +46,21 @@ void matmul_backward(Graph& g, const Node& n) {
     bool fresh;
     float* ga = g.grad_write(n.in[0], &fresh);
     const float beta = fresh ? 0.0f : 1.0f;
-    for (int64_t q = 0; q < Bt; ++q) {
-      // ta: da^T = op(b) gy^T -> da[K, M] = b-op ...; written for both layouts:
-      if (!ta)  // da[M, K] = gy[M, N] op(b)^T
-        kernels::gemm(false, !tb, M, K, N, 1.0f, gy + q * sy, N, b + q * sb, tb ? K : N, beta, ga + q * sa, K);
-      else  // a stored [K, M]: da[K, M] = op(b)[K, N] gy^T
-        kernels::gemm(tb, true, K, M, N, 1.0f, b + q * sb, tb ? K : N, gy + q * sy, N, beta, ga + q * sa, M);
-    }
+    if (!ta)  // da[M, K] = gy[M, N] op(b)^T
+      kernels::gemm_batched(false, !tb, Bt, M, K, N, gy, sy, b, sb, ga, sa, beta);
+    else  // a stored [K, M]: da[K, M] = op(b)[K, N] gy^T
+      kernels::gemm_batched(tb, true, Bt, K, M, N, b, sb, gy, sy, ga, sa, beta);
   }
   if (wants_grad(g, n.in[1])) {
     bool fresh;
     float* gb = g.grad_write(n.in[1], &fresh);
-    for (int64_t q = 0; q < Bt; ++q) {
-      const float beta = (fresh && (!bshared || q == 0)) ? 0.0f : 1.0f;
-      float* dst = gb + q * sb;
-      if (!tb)  // db[K, N] = op(a)^T gy
-        kernels::gemm(!ta, false, K, N, M, 1.0f, a + q * sa, ta ? M : K, gy + q * sy, N, beta, dst, N);
-      else  // b stored [N, K]: db[N, K] = gy^T op(a)
-        kernels::gemm(true, ta, N, K, M, 1.0f, gy + q * sy, N, a + q * sa, ta ? M : K, beta, dst, K);
-    }
+    const float beta = fresh ? 0.0f : 1.0f;
+    // A shared b (matmul with a 2-D right side) is always recorded as one [Bt * M, K] product.
+    ND_CHECK(!bshared || Bt == 1, "matmul backward: shared right operand with a batch of ", Bt);
+    if (!tb)  // db[K, N] = op(a)^T gy
+      kernels::gemm_batched(!ta, false, Bt, K, N, M, a, sa, gy, sy, gb, sb, beta);
+    else  // b stored [N, K]: db[N, K] = gy^T op(a)
+      kernels::gemm_batched(true, ta, Bt, N, K, M, gy, sy, a, sa, gb, sb, beta);
   }
 }
 
@@ -77,9 +73,7 @@ Var matmul_impl(Var a, Var b, int64_t Bt, int64_t M, int64_t N, int64_t K, bool 
     // One GEMM over all rows.
     kernels::gemm(false, false, Bt * M, N, K, a.data(), b.data(), y.data(), 0.0f);
   } else {
-    for (int64_t q = 0; q < Bt; ++q)
-      kernels::gemm(ta, tb, M, N, K, 1.0f, a.data() + q * sa, ta ? M : K, b.data() + q * sb, tb ? K : N, 0.0f,
-                    y.data() + q * sy, N);
+    kernels::gemm_batched(ta, tb, Bt, M, N, K, a.data(), sa, b.data(), sb, y.data(), sy, 0.0f);
   }
   if (g.should_record({a, b})) {
     Node& n = g.record(&matmul_backward, {y}, {a, b});

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <vector>
+
 #include "kernel_test_util.h"
 #include "kernels/ref/ref.h"
 
@@ -108,6 +111,47 @@ TEST(KernelsElementwise, AccumulatingKernelsMatchReference) {
       }
     }
   }
+}
+
+// Dropout: every ISA draws the reference's mask bit for bit (the hash is integer arithmetic);
+// the kept fraction is 1 - p; different seeds give different masks; factors are 0 or 1 / (1 - p).
+TEST(KernelsElementwise, DropoutMatchesReferenceAndKeepsOneMinusP) {
+  for (int64_t n : kSizes) {
+    for (int64_t off : kOffsets) {
+      SCOPED_TRACE(::testing::Message() << "n=" << n << " off=" << off);
+      const Buf x = random_buf(n, off, -3, 3, 5 + n);
+      Buf want(n), want_f(n);
+      ref::dropout(x.data(), 42, 0.3f, want.data(), want_f.data(), n);
+      for_each_isa([&] {
+        Buf y(n, off), f(n, (off + 2) % 4), y_nof(n, off);
+        dropout(x.data(), 42, 0.3f, y.data(), f.data(), n);
+        dropout(x.data(), 42, 0.3f, y_nof.data(), nullptr, n);
+        EXPECT_TRUE(all_close(want, y, 0, 0));
+        EXPECT_TRUE(all_close(want_f, f, 0, 0));
+        EXPECT_TRUE(all_close(want, y_nof, 0, 0));
+      });
+    }
+  }
+  const int64_t n = 200000;
+  std::vector<float> x(n, 1.0f), a(n), b(n), fa(n);
+  for (float p : {0.1f, 0.5f, 0.9f}) {
+    dropout(x.data(), 7, p, a.data(), fa.data(), n);
+    int64_t kept = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_TRUE(fa[i] == 0.0f || fa[i] == 1.0f / (1.0f - p)) << fa[i];
+      kept += fa[i] != 0.0f;
+    }
+    // Binomial(n, 1 - p): 5 standard deviations.
+    const double sd = std::sqrt(n * p * (1.0 - p));
+    EXPECT_NEAR(static_cast<double>(kept), n * (1.0 - p), 5 * sd) << "p=" << p;
+  }
+  dropout(x.data(), 7, 0.5f, a.data(), nullptr, n);
+  dropout(x.data(), 8, 0.5f, b.data(), nullptr, n);
+  int64_t same = 0, pairs = 0, both = 0;
+  for (int64_t i = 0; i < n; ++i) same += (a[i] != 0.0f) == (b[i] != 0.0f);
+  for (int64_t i = 0; i + 1 < n; ++i, ++pairs) both += (a[i] != 0.0f) && (a[i + 1] != 0.0f);
+  EXPECT_NEAR(static_cast<double>(same), n / 2.0, 5 * std::sqrt(n / 4.0));   // seeds independent
+  EXPECT_NEAR(static_cast<double>(both), pairs / 4.0, 5 * std::sqrt(pairs * 0.1875));  // neighbours too
 }
 
 TEST(KernelsElementwise, ReferenceSanity) {

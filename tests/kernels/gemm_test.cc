@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernel_test_util.h"
+#include "kernels/gemm_small.h"
 
 namespace nd::kernels {
 namespace {
@@ -72,6 +73,41 @@ TEST(KernelsGemm, ContiguousAndBatched) {
     EXPECT_TRUE(all_close(want, got, 1e-5, 1e-5));
     EXPECT_TRUE(all_close(want, got_b, 1e-5, 1e-5));
   }
+}
+
+// Batches of tiny matrices take the register kernel (kernels/gemm_small.h) on every SIMD target:
+// all transposes, beta 0 (NaN in C ignored) and 1, widths around the vector lengths, the size
+// limits. The scalar-reference mode takes BLAS; both must match the naive product.
+TEST(KernelsGemm, SmallBatchedMatchesNaiveOnEveryIsa) {
+  const int64_t shapes[][3] = {{12, 12, 8}, {12, 8, 12}, {8, 12, 12}, {1, 5, 3},   {7, 1, 9},  {3, 17, 2},
+                               {2, 33, 5},  {5, 64, 4},  {4, 70, 3},  {16, 16, 64}, {1, 1, 1}, {2, 3, 1000}};
+  const int64_t batch = 5;
+  for (const auto& s : shapes) {
+    const int64_t m = s[0], n = s[1], k = s[2];
+    for (int t = 0; t < 4; ++t) {
+      for (float beta : {0.0f, 1.0f}) {
+        const bool ta = t & 1, tb = t & 2;
+        SCOPED_TRACE(::testing::Message() << m << "x" << n << "x" << k << " ta=" << ta << " tb=" << tb
+                                          << " beta=" << beta << " small=" << gemm_is_small(m, n, k));
+        const Buf a = random_buf(batch * m * k, 0, -1, 1, 11), b = random_buf(batch * k * n, 0, -1, 1, 12);
+        Buf c0 = random_buf(batch * m * n, 0, -1, 1, 13);
+        if (beta == 0.0f) c0[0] = std::numeric_limits<float>::quiet_NaN();
+        Buf want = c0;
+        for (int64_t i = 0; i < batch; ++i)
+          naive_gemm(ta, tb, m, n, k, 1.0f, a.data() + i * m * k, ta ? m : k, b.data() + i * k * n, tb ? k : n, beta,
+                     want.data() + i * m * n, n);
+        testing::for_each_isa([&] {
+          Buf got = c0;
+          gemm_batched(ta, tb, batch, m, n, k, a.data(), m * k, b.data(), k * n, got.data(), m * n, beta);
+          EXPECT_TRUE(all_close(want, got, 1e-5, 1e-5));
+          EXPECT_TRUE(got.canaries_intact());
+        });
+      }
+    }
+  }
+  EXPECT_TRUE(gemm_is_small(12, 12, 8));
+  EXPECT_FALSE(gemm_is_small(64, 64, 64));
+  EXPECT_FALSE(gemm_is_small(2, 3, 1000));  // op(B) would not fit the staging buffer
 }
 
 TEST(KernelsGemm, DegenerateShapes) {

@@ -87,6 +87,11 @@ class Graph {
   // Gradient buffer to write into. When `*overwrite` comes back true the buffer is fresh and the
   // caller may write (not add) its contribution; otherwise it must add.
   float* grad_write(int32_t id, bool* overwrite);
+  // Zero-copy gradient hand-over for view ops (reshape): when `id` has no gradient yet and is not
+  // a parameter, its gradient buffer becomes `buf` (the dead gradient of the view, same size) and
+  // true is returned; otherwise the caller must accumulate. After backward the view's own grad()
+  // then shows the adopting value's full gradient.
+  bool grad_adopt(int32_t id, float* buf);
 
   // Runs the tape backwards from a one-element loss (seed 1) or any value with a given seed.
   void backward(Var loss);

@@ -23,4 +23,9 @@ void div_lhs_grad(const float* g, const float* b, float* y, int64_t n);
 // Dropout: y = x * m * scale where m[i] = keep (1) or drop (0) as given.
 void masked_scale(const float* x, const float* mask, float s, float* y, int64_t n);
 
+// Inverted dropout with a counter-based mask: factor[i] = 1 / (1 - p) if element i is kept, else
+// 0, where "kept" is a pure function of (seed, i) (kernels/dropout_hash.h), identical on every ISA
+// and in the scalar reference; y = x * factor. factor may be null (not kept). p in [0, 1).
+void dropout(const float* x, uint64_t seed, float p, float* y, float* factor, int64_t n);
+
 }  // namespace nd::kernels

@@ -1,4 +1,5 @@
 // Scalar reference: elementwise arithmetic (nd/kernels/elementwise.h).
+#include "kernels/dropout_hash.h"
 #include "kernels/ref/ref.h"
 
 namespace nd::kernels::ref {
@@ -57,6 +58,18 @@ void div_lhs_grad(const float* g, const float* b, float* y, int64_t n) {
 
 void masked_scale(const float* x, const float* mask, float s, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * mask[i] * s;
+}
+
+void dropout(const float* x, uint64_t seed, float p, float* y, float* factor, int64_t n) {
+  const uint32_t thresh = dropout_hash::keep_threshold(p);
+  const float keep = 1.0f / (1.0f - p);
+  for (int64_t i = 0; i < n; ++i) {
+    const uint64_t u = static_cast<uint64_t>(i);
+    const uint32_t key = dropout_hash::chunk_key(seed, u >> 32);
+    const float f = dropout_hash::bits24(key, static_cast<uint32_t>(u)) >= thresh ? keep : 0.0f;
+    if (factor) factor[i] = f;
+    y[i] = x[i] * f;
+  }
 }
 
 }  // namespace nd::kernels::ref

@@ -25,6 +25,7 @@ void fill(float v, float* y, int64_t n);
 void div_rhs_grad(const float* g, const float* q, const float* b, float* y, int64_t n);
 void div_lhs_grad(const float* g, const float* b, float* y, int64_t n);
 void masked_scale(const float* x, const float* mask, float s, float* y, int64_t n);
+void dropout(const float* x, uint64_t seed, float p, float* y, float* factor, int64_t n);
 
 // activation.h
 void act_forward(Act a, const float* x, float* y, int64_t n, float alpha);
