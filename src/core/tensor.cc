@@ -179,6 +179,23 @@ void copy_to_contiguous(const Tensor& src, float* dst) {
     std::memcpy(dst, src.data, sizeof(float) * src.numel());
     return;
   }
+  const int r = src.rank();
+  if (r >= 2 && src.strides[r - 1] == 1) {
+    // Contiguous innermost runs (head split / merge permutes): one block copy per run.
+    const int64_t inner = src.shape[r - 1], n = src.numel();
+    int64_t idx[kMaxDims] = {};
+    int64_t off = 0;
+    for (int64_t lin = 0; lin < n; lin += inner) {
+      std::copy_n(src.data + off, inner, dst + lin);
+      for (int d = r - 2; d >= 0; --d) {
+        off += src.strides[d];
+        if (++idx[d] < src.shape[d]) break;
+        off -= src.strides[d] * src.shape[d];
+        idx[d] = 0;
+      }
+    }
+    return;
+  }
   for_each_offset(src, [&](int64_t off, int64_t lin) { dst[lin] = src.data[off]; });
 }
 
