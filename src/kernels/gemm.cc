@@ -82,13 +82,19 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, con
 
 void gemm_batched(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k, const float* a, int64_t stride_a,
                   const float* b, int64_t stride_b, float* c, int64_t stride_c, float beta) {
+  gemm_strided_batched(ta, tb, batch, m, n, k, 1.0f, a, ta ? m : k, stride_a, b, tb ? k : n, stride_b, beta, c, n,
+                       stride_c);
+}
+
+void gemm_strided_batched(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k, float alpha,
+                          const float* a, int64_t lda, int64_t sa, const float* b, int64_t ldb, int64_t sb, float beta,
+                          float* c, int64_t ldc, int64_t sc) {
   // Tiny matrices (attention over a few tokens) in registers: a BLAS call per matrix costs more
   // than its arithmetic. The scalar-reference mode keeps BLAS so tests can compare the two.
   if (batch > 1 && gemm_is_small(m, n, k) && !use_ref())
-    return gemm_small_batched(ta, tb, batch, m, n, k, a, stride_a, b, stride_b, c, stride_c, beta);
+    return gemm_small_batched(ta, tb, batch, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc);
   // Otherwise one BLAS call per matrix: the batched extensions are vendor-specific.
-  for (int64_t i = 0; i < batch; ++i)
-    gemm(ta, tb, m, n, k, a + i * stride_a, b + i * stride_b, c + i * stride_c, beta);
+  for (int64_t i = 0; i < batch; ++i) gemm(ta, tb, m, n, k, alpha, a + i * sa, lda, b + i * sb, ldb, beta, c + i * sc, ldc);
 }
 
 // A is stored [m, n]; op(A) = A^T when ta. y has op(A)'s row count: m, or n when ta.

@@ -25,30 +25,31 @@ using VF = hn::Vec<DF>;
 // Columns [j0, j0 + kVecs * N) of every row of C, accumulated in registers over k. bt is op(B)
 // staged as [k, ldbt] (zero padded), so full-vector loads stay inside it.
 template <size_t kVecs>
-HWY_INLINE void Block(DF d, bool ta, int64_t m, int64_t n, int64_t k, const float* a, const float* bt, int64_t ldbt,
-                      size_t j0, float* c, float beta) {
+HWY_INLINE void Block(DF d, bool ta, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                      const float* bt, int64_t ldbt, size_t j0, float beta, float* c, int64_t ldc) {
   const size_t N = hn::Lanes(d);
   for (int64_t i = 0; i < m; ++i) {
     VF acc[kVecs];
     for (size_t v = 0; v < kVecs; ++v) acc[v] = hn::Zero(d);
     for (int64_t p = 0; p < k; ++p) {
-      const VF av = hn::Set(d, ta ? a[p * m + i] : a[i * k + p]);
+      const VF av = hn::Set(d, ta ? a[p * lda + i] : a[i * lda + p]);
       const float* brow = bt + p * ldbt + j0;
       for (size_t v = 0; v < kVecs; ++v) acc[v] = hn::MulAdd(av, hn::Load(d, brow + v * N), acc[v]);
     }
-    float* crow = c + i * n;
+    float* crow = c + i * ldc;
     for (size_t v = 0; v < kVecs; ++v) {
       const size_t j = j0 + v * N;
       const size_t cnt = std::min(N, static_cast<size_t>(n) - j);
-      VF r = acc[v];
+      VF r = alpha == 1.0f ? acc[v] : hn::Mul(hn::Set(d, alpha), acc[v]);
       if (beta != 0.0f) r = hn::MulAdd(hn::Set(d, beta), LoadPart(d, crow + j, cnt), r);
       StorePart(r, d, crow + j, cnt);
     }
   }
 }
 
-void SmallBatched(bool ta, bool tb, int64_t q0, int64_t q1, int64_t m, int64_t n, int64_t k, const float* a,
-                  int64_t sa, const float* b, int64_t sb, float* c, int64_t sc, float beta) {
+void SmallBatched(bool ta, bool tb, int64_t q0, int64_t q1, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float* a, int64_t lda, int64_t sa, const float* b, int64_t ldb, int64_t sb, float beta, float* c,
+                  int64_t ldc, int64_t sc) {
   const DF d;
   const size_t N = hn::Lanes(d);
   const size_t vecs = (static_cast<size_t>(n) + N - 1) / N;
@@ -59,9 +60,9 @@ void SmallBatched(bool ta, bool tb, int64_t q0, int64_t q1, int64_t m, int64_t n
     for (int64_t p = 0; p < k; ++p) {
       float* row = bt + p * ldbt;
       if (tb) {
-        for (int64_t j = 0; j < n; ++j) row[j] = bq[j * k + p];
+        for (int64_t j = 0; j < n; ++j) row[j] = bq[j * ldb + p];
       } else {
-        std::memcpy(row, bq + p * n, sizeof(float) * static_cast<size_t>(n));
+        std::memcpy(row, bq + p * ldb, sizeof(float) * static_cast<size_t>(n));
       }
       std::fill(row + n, row + ldbt, 0.0f);
     }
@@ -69,11 +70,11 @@ void SmallBatched(bool ta, bool tb, int64_t q0, int64_t q1, int64_t m, int64_t n
     float* cq = c + q * sc;
     // Column blocks of up to four vectors: enough registers for the accumulators on every target.
     size_t v0 = 0;
-    for (; v0 + 4 <= vecs; v0 += 4) Block<4>(d, ta, m, n, k, aq, bt, ldbt, v0 * N, cq, beta);
+    for (; v0 + 4 <= vecs; v0 += 4) Block<4>(d, ta, m, n, k, alpha, aq, lda, bt, ldbt, v0 * N, beta, cq, ldc);
     switch (vecs - v0) {
-      case 1: Block<1>(d, ta, m, n, k, aq, bt, ldbt, v0 * N, cq, beta); break;
-      case 2: Block<2>(d, ta, m, n, k, aq, bt, ldbt, v0 * N, cq, beta); break;
-      case 3: Block<3>(d, ta, m, n, k, aq, bt, ldbt, v0 * N, cq, beta); break;
+      case 1: Block<1>(d, ta, m, n, k, alpha, aq, lda, bt, ldbt, v0 * N, beta, cq, ldc); break;
+      case 2: Block<2>(d, ta, m, n, k, alpha, aq, lda, bt, ldbt, v0 * N, beta, cq, ldc); break;
+      case 3: Block<3>(d, ta, m, n, k, alpha, aq, lda, bt, ldbt, v0 * N, beta, cq, ldc); break;
       default: break;
     }
   }
@@ -87,12 +88,14 @@ namespace nd::kernels {
 
 HWY_EXPORT(SmallBatched);
 
-void gemm_small_batched(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k, const float* a,
-                        int64_t sa, const float* b, int64_t sb, float* c, int64_t sc, float beta) {
+void gemm_small_batched(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k, float alpha,
+                        const float* a, int64_t lda, int64_t sa, const float* b, int64_t ldb, int64_t sb, float beta,
+                        float* c, int64_t ldc, int64_t sc) {
   ND_CHECK(gemm_is_small(m, n, k), "gemm_small_batched: shape ", m, "x", n, "x", k, " is not small");
   // Each matrix is computed by one worker, in the same order for any thread count.
-  parallel_for(batch, std::max<int64_t>(1, 4096 / (m * n * k + 1)), [&](int64_t q0, int64_t q1) {
-    HWY_DYNAMIC_DISPATCH(SmallBatched)(ta, tb, q0, q1, m, n, k, a, sa, b, sb, c, sc, beta);
+  // A parallel region only for at least ~64K multiply-adds per worker: barriers cost microseconds.
+  parallel_for(batch, std::max<int64_t>(1, 65536 / (m * n * k)), [&](int64_t q0, int64_t q1) {
+    HWY_DYNAMIC_DISPATCH(SmallBatched)(ta, tb, q0, q1, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc);
   });
 }
 

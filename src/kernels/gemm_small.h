@@ -15,9 +15,11 @@ inline bool gemm_is_small(int64_t m, int64_t n, int64_t k) {
   return m >= 1 && n >= 1 && k >= 1 && m * n * k <= kSmallGemmFlops && k * ((n + 15) / 16 * 16) <= kSmallGemmStage;
 }
 
-// For q in [0, batch): C_q[m, n] = op(A_q) op(B_q) + beta C_q, contiguous matrices (lda = k or m,
-// ldb = n or k, ldc = n) at element strides sa, sb, sc. Requires gemm_is_small(m, n, k).
-void gemm_small_batched(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k, const float* a,
-                        int64_t sa, const float* b, int64_t sb, float* c, int64_t sc, float beta);
+// For q in [0, batch): C_q[m, n] = alpha op(A_q) op(B_q) + beta C_q, with row strides lda, ldb,
+// ldc (as stored: A is [m, k] or [k, m] when ta, B is [k, n] or [n, k] when tb) and element
+// strides sa, sb, sc between consecutive matrices. Requires gemm_is_small(m, n, k).
+void gemm_small_batched(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k, float alpha,
+                        const float* a, int64_t lda, int64_t sa, const float* b, int64_t ldb, int64_t sb, float beta,
+                        float* c, int64_t ldc, int64_t sc);
 
 }  // namespace nd::kernels

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "nd/ops/activation.h"
+#include "nd/ops/attention.h"
 #include "nd/ops/elementwise.h"
 #include "nd/ops/linear.h"
 #include "nd/ops/shape.h"
@@ -21,29 +22,26 @@ MultiHeadSelfAttention::MultiHeadSelfAttention(nn::ParameterStore& s, const std:
   wk_ = std::make_unique<nn::Linear>(s, child_name(names.k), d_model, d_model);
   wv_ = std::make_unique<nn::Linear>(s, child_name(names.v), d_model, d_model);
   wo_ = std::make_unique<nn::Linear>(s, child_name(names.out), d_model, d_model);
-  drop_ = std::make_unique<nn::Dropout>(s, child_name("attn_dropout"), attn_dropout, seed);
-  register_child(drop_.get());
   if (!scale_name.empty())
     scale_ = s.add(child_name(scale_name), Shape{},
                    nn::ParamInit::Constant(1.0f / std::sqrt(static_cast<float>(d_model / n_heads))), false);
 }
 
 Var MultiHeadSelfAttention::forward(Var x, Var* scores) {
-  const int64_t B = x.size(0), L = x.size(1), H = heads_, D = d_ / heads_;
-  // [B, L, H * D] -> [B * H, L, D]
-  auto heads = [&](Var t) { return ops::reshape(ops::permute(ops::reshape(t, Shape{B, L, H, D}), {0, 2, 1, 3}),
-                                                Shape{B * H, L, D}); };
-  Var q = heads(wq_->forward(x)), k = heads(wk_->forward(x)), v = heads(wv_->forward(x));
+  const int64_t D = d_ / heads_;
   const float scale = scale_.defined() ? *store().value(scale_).data : 1.0f / std::sqrt(static_cast<float>(D));
-  // Composed attention (materialized [B * H, L, L] scores): residual attention needs them.
-  // TODO(attention branch): the plain path moves to ops::scaled_dot_product_attention.
-  Var s = ops::mul(ops::bmm(q, k, false, true), scale);  // [B * H, L, L]
-  if (scores && scores->defined()) s = ops::add(s, *scores);
-  if (scores) *scores = s;
-  Var p = drop_->forward(ops::softmax(s, -1));
-  Var o = ops::bmm(p, v);  // [B * H, L, D]
-  o = ops::reshape(ops::permute(ops::reshape(o, Shape{B, H, L, D}), {0, 2, 1, 3}), Shape{B, L, H * D});
-  return wo_->forward(o);
+  // One op on the token-major projections (no head permutes); the [B * H, L, L] scores are
+  // materialized, which residual attention needs and short token sequences afford.
+  ops::TokenAttentionOptions opt;
+  opt.scale = scale;
+  if (scores && scores->defined()) opt.prev = *scores;
+  opt.return_scores = scores != nullptr;
+  opt.dropout_p = attn_dropout_;
+  opt.training = is_training();
+  if (opt.training && attn_dropout_ > 0.0f) opt.seed = seed_ * 0x9E3779B97F4A7C15ull + ++calls_;
+  auto r = ops::token_attention(wq_->forward(x), wk_->forward(x), wv_->forward(x), heads_, opt);
+  if (scores) *scores = r.scores;
+  return wo_->forward(r.out);
 }
 
 BatchNorm::BatchNorm(nn::ParameterStore& s, const std::string& name, int64_t c) : nn::Module(s, name) {

@@ -18,15 +18,16 @@ struct AttentionNames {
   std::string q, k, v, out;
 };
 
-// Multi-head self-attention over tokens x [B, L, d] -> [B, L, d] with H heads of d / H.
+// Multi-head self-attention over tokens x [B, L, d] -> [B, L, d] with H heads of d / H, through
+// ops::token_attention (heads read in place from the projections, scores materialized):
 //   plain (scores == nullptr): softmax(q k^T / sqrt(D)) v per head, torch's
 //     scaled_dot_product_attention (NF's FullAttention and PatchTST with res_attention=False).
 //   residual attention (scores != nullptr; RealFormer, He et al. 2020, as NF's PatchTST
 //     _ScaledDotProductAttention with res_attention=True): the pre-softmax scores
-//     s = q k^T * scale + prev are kept and handed to the next layer, so they are materialized
-//     [B * H, L, L]. `*scores` is prev on entry (undefined for the first layer) and s on exit.
+//     s = q k^T * scale + prev are handed to the next layer [B * H, L, L]. `*scores` is prev on
+//     entry (undefined for the first layer) and s on exit.
 // `scale` (PatchTST's sdp_attn.scale, a frozen parameter) is declared when `scale_name` is not
-// empty; otherwise 1 / sqrt(D) is used.
+// empty; otherwise 1 / sqrt(D) is used. Attention dropout (train mode) draws a fresh seed per call.
 class MultiHeadSelfAttention : public nn::Module {
  public:
   MultiHeadSelfAttention(nn::ParameterStore& s, const std::string& name, int64_t d_model, int64_t n_heads,
@@ -39,7 +40,6 @@ class MultiHeadSelfAttention : public nn::Module {
   float attn_dropout_;
   uint64_t seed_, calls_ = 0;
   std::unique_ptr<nn::Linear> wq_, wk_, wv_, wo_;
-  std::unique_ptr<nn::Dropout> drop_;  // on the attention probabilities
   nn::ParamRef scale_;
 };
 

@@ -197,6 +197,19 @@ std::vector<GradCase> cases() {
         return {scaled_dot_product_attention(x[0], x[1], x[2],
                                              {.causal = true, .dropout_p = 0.2f, .seed = 5, .training = true})};
       }),
+      // token_attention (heads of token-major projections, materialized probabilities): cross
+      // lengths and Dv != D; residual scores in and out; dropout; a size past the register kernel
+      GRAD_CASE("token_attention_cross", (std::vector<Shape>{{2, 5, 12}, {2, 7, 12}, {2, 7, 6}}),
+                { return {token_attention(x[0], x[1], x[2], 3).out}; }),
+      GRAD_CASE("token_attention_residual", (std::vector<Shape>{{2, 6, 8}, {2, 6, 8}, {2, 6, 8}, {4, 6, 6}}), {
+        auto r = token_attention(x[0], x[1], x[2], 2, {.scale = 0.6f, .prev = x[3], .return_scores = true});
+        return {r.out, r.scores};
+      }),
+      GRAD_CASE("token_attention_dropout", (std::vector<Shape>{{2, 6, 8}, {2, 9, 8}, {2, 9, 8}}), {
+        return {token_attention(x[0], x[1], x[2], 2, {.dropout_p = 0.3f, .seed = 5, .training = true}).out};
+      }),
+      GRAD_CASE("token_attention_blas", (std::vector<Shape>{{2, 40, 24}, {2, 33, 24}, {2, 33, 8}}),
+                { return {token_attention(x[0], x[1], x[2], 1).out}; }),
       // losses (mask with zeros; MASE uses y_insample)
       GRAD_CASE("loss_mae", (std::vector<Shape>{{4, 6}}), { return {run_loss(losses::Loss::MAE(), x[0])}; }),
       GRAD_CASE("loss_mse", (std::vector<Shape>{{4, 6}}), { return {run_loss(losses::Loss::MSE(), x[0])}; }),

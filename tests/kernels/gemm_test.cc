@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -108,6 +109,25 @@ TEST(KernelsGemm, SmallBatchedMatchesNaiveOnEveryIsa) {
   EXPECT_TRUE(gemm_is_small(12, 12, 8));
   EXPECT_FALSE(gemm_is_small(64, 64, 64));
   EXPECT_FALSE(gemm_is_small(2, 3, 1000));  // op(B) would not fit the staging buffer
+}
+
+// The heads of token-major projections: Q [Lq, H * D] x K [Lk, H * D] per head (lda = H * D,
+// head stride D), alpha != 1, small and BLAS-sized, on every ISA.
+TEST(KernelsGemm, StridedBatchedHeads) {
+  for (const auto& s : std::vector<std::array<int64_t, 4>>{{12, 12, 8, 16}, {7, 7, 64, 8}, {40, 33, 24, 3}}) {
+    const int64_t Lq = s[0], Lk = s[1], D = s[2], H = s[3];
+    const Buf q = random_buf(Lq * H * D, 0, -1, 1, 21), k = random_buf(Lk * H * D, 0, -1, 1, 22);
+    Buf want(H * Lq * Lk);
+    for (int64_t h = 0; h < H; ++h)
+      naive_gemm(false, true, Lq, Lk, D, 0.3f, q.data() + h * D, H * D, k.data() + h * D, H * D, 0.0f,
+                 want.data() + h * Lq * Lk, Lk);
+    testing::for_each_isa([&] {
+      Buf got(H * Lq * Lk);
+      gemm_strided_batched(false, true, H, Lq, Lk, D, 0.3f, q.data(), H * D, D, k.data(), H * D, D, 0.0f, got.data(),
+                           Lk, Lq * Lk);
+      EXPECT_TRUE(all_close(want, got, 1e-5, 1e-5)) << Lq << "x" << Lk << "x" << D;
+    });
+  }
 }
 
 TEST(KernelsGemm, DegenerateShapes) {

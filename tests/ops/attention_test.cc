@@ -149,3 +149,58 @@ TEST(AttentionOp, BadInputsNameShapes) {
 
 }  // namespace
 }  // namespace nd
+
+namespace nd {
+namespace {
+
+// token_attention against the composition it replaces (head split permutes, bmm, scale, + prev,
+// softmax, bmm, merge permute), forward outputs and scores; dropout only in training, the same
+// mask for the same seed.
+TEST(TokenAttention, MatchesComposedHeadsAndResidualScores) {
+  const int64_t B = 3, L = 12, H = 4, D = 8;
+  const std::vector<float> qv = randn(B * L * H * D, 1), kv = randn(B * L * H * D, 2), vv = randn(B * L * H * D, 3),
+                           pv = randn(B * H * L * L, 4);
+  Graph g;
+  auto in = [&](const std::vector<float>& x, Shape s) { return g.input(Tensor(const_cast<float*>(x.data()), s)); };
+  Var q = in(qv, {B, L, H * D}), k = in(kv, {B, L, H * D}), v = in(vv, {B, L, H * D}), prev = in(pv, {B * H, L, L});
+  auto heads = [&](Var t) {
+    return ops::reshape(ops::permute(ops::reshape(t, {B, L, H, D}), {0, 2, 1, 3}), {B * H, L, D});
+  };
+  Var s = ops::add(ops::mul(ops::bmm(heads(q), heads(k), false, true), 0.3f), prev);
+  Var o = ops::bmm(ops::softmax(s), heads(v));
+  o = ops::reshape(ops::permute(ops::reshape(o, {B, H, L, D}), {0, 2, 1, 3}), {B, L, H * D});
+  auto r = ops::token_attention(q, k, v, H, {.scale = 0.3f, .prev = prev, .return_scores = true});
+  EXPECT_LT(max_rel(r.out.data(), o.data(), o.numel()), 1e-5);
+  EXPECT_LT(max_rel(r.scores.data(), s.data(), s.numel()), 1e-5);
+
+  auto t1 = ops::token_attention(q, k, v, H, {.dropout_p = 0.5f, .seed = 9, .training = true});
+  auto t2 = ops::token_attention(q, k, v, H, {.dropout_p = 0.5f, .seed = 9, .training = true});
+  auto t3 = ops::token_attention(q, k, v, H, {.dropout_p = 0.5f, .seed = 10, .training = true});
+  auto ev = ops::token_attention(q, k, v, H, {.dropout_p = 0.5f, .seed = 9, .training = false});
+  auto plain = ops::token_attention(q, k, v, H);
+  const int64_t n = plain.out.numel();
+  EXPECT_EQ(std::vector<float>(t1.out.data(), t1.out.data() + n), std::vector<float>(t2.out.data(), t2.out.data() + n));
+  EXPECT_GT(max_rel(t1.out.data(), t3.out.data(), n), 1e-3);
+  EXPECT_EQ(std::vector<float>(ev.out.data(), ev.out.data() + n),
+            std::vector<float>(plain.out.data(), plain.out.data() + n));
+}
+
+TEST(TokenAttention, BadShapesNameThemselves) {
+  Graph g;
+  Var q = g.full({2, 5, 12}, 1.0f), k = g.full({2, 6, 12}, 1.0f), v = g.full({2, 5, 12}, 1.0f);
+  auto msg = [&](auto f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(msg([&] { ops::token_attention(q, k, v, 3); }).find("do not match"), std::string::npos);
+  EXPECT_NE(msg([&] { ops::token_attention(q, q, q, 5); }).find("heads do not divide"), std::string::npos);
+  EXPECT_NE(msg([&] { ops::token_attention(q, q, q, 3, {.prev = g.full({6, 5, 4}, 0.0f)}); }).find("prev scores"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace nd

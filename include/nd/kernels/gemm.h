@@ -18,6 +18,14 @@ void gemm_batched(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t
                   int64_t stride_a, const float* b, int64_t stride_b, float* c, int64_t stride_c,
                   float beta);
 
+// General strided batch: C_q = alpha op(A_q) op(B_q) + beta C_q for q in [0, batch), row strides
+// lda / ldb / ldc as in gemm(), element strides sa / sb / sc between matrices (e.g. the heads of
+// a [B, L, H * D] projection: lda = H * D, sa = D). Tiny matrices run in a register kernel,
+// larger ones one BLAS call each.
+void gemm_strided_batched(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k, float alpha,
+                          const float* a, int64_t lda, int64_t sa, const float* b, int64_t ldb, int64_t sb, float beta,
+                          float* c, int64_t ldc, int64_t sc);
+
 // y[m] = alpha * op(A) x + beta * y.
 void gemv(bool ta, int64_t m, int64_t n, float alpha, const float* a, const float* x, float beta, float* y);
 
