@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Training-step time of PatchTST and iTransformer, nd vs NeuralForecast 3.3, on ETTh1 (7 hourly
+"""Training-step time of PatchTST, iTransformer, VanillaTransformer and Informer, nd vs NeuralForecast 3.3, on ETTh1 (7 hourly
 series, rows 0..8639) with h = 96, input_size = 96 and NeuralForecast's default hyperparameters
 otherwise (PatchTST: 3 layers, 16 heads, hidden 128, 1024 windows per step; iTransformer:
-n_series 7, hidden 512, d_ff 2048, 32 windows of all 7 series per step), same thread count.
+n_series 7, hidden 512, d_ff 2048, 32 windows of all 7 series per step; VanillaTransformer and
+Informer: hidden 128, 4 heads, 2 encoder + 1 decoder layers, 1024 windows per step), same thread count.
 A step is window sampling + scaling + forward + loss + backward + Adam update; both sides report
 the median over the steps after two warm-up steps (NeuralForecast's timed by a Lightning
 callback, bench/peers/neuralforecast_transformers.py; ours by the trainer, bench/forecast_bench.cc).
@@ -22,6 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JOBS = [
     ("PatchTST", {"h": 96, "input_size": 96, "max_steps": 6}),
     ("iTransformer", {"h": 96, "input_size": 96, "n_series": 7, "max_steps": 20}),
+    ("VanillaTransformer", {"h": 96, "input_size": 96, "max_steps": 6}),
+    ("Informer", {"h": 96, "input_size": 96, "max_steps": 6}),
 ]
 TARGET = 3.0
 
@@ -37,9 +40,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--models", default="", help="comma-separated subset of the models (default: all)")
     args = ap.parse_args()
     env = dict(os.environ, ND_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
     for model, hp in JOBS:
+        if args.models and model not in args.models.split(","):
+            continue
         ours, peer = [], []
         for _ in range(args.rounds):
             ours.append(run([os.path.join(args.build, "bench", "forecast_bench"), args.data, model, json.dumps(hp)],

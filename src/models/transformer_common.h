@@ -58,4 +58,36 @@ class BatchNorm : public nn::Module {
 // scale = sqrt(biased variance + eps). Written to loc[R], scale[R].
 void instance_stats(const float* x, int64_t R, int64_t L, bool subtract_last, float eps, float* loc, float* scale);
 
+// ---- NeuralForecast's DataEmbedding (common/_modules.py), for the encoder-decoder transformers ----
+
+// x [..., L] (axis = last) padded circularly with `pad` values on each side (torch's
+// padding_mode="circular"): [x[L - pad:], x, x[:pad]]. Needs pad <= L.
+Var circular_pad_last(Var x, int64_t pad);
+
+// The sinusoidal PositionalEmbedding table rows 0..L-1 as a constant [1, L, d] (float32 maths as
+// torch builds its buffer: pe[t, 2i] = sin(t * exp(2i * -ln(10000) / d)), pe[t, 2i + 1] = cos(...)).
+// d must be even (NF's table assignment fails otherwise). Not a parameter: NF's "pe" buffer is
+// recomputed, not saved.
+Var sinusoidal_positions(Graph& g, int64_t L, int64_t d);
+
+// DataEmbedding(c_in, exog_input_size, hidden_size, pos_embedding, dropout):
+//   value_embedding.tokenConv.weight [d, c_in, 3]: Conv1d(kernel 3, circular padding 1, no bias,
+//     Kaiming-normal init with torch's leaky_relu gain), over time;
+//   position embedding (optional, sinusoidal, no parameters);
+//   temporal_embedding.embed.weight [d, exog] (Linear without bias on x_mark, when exog > 0);
+//   dropout on the sum.
+class DataEmbedding : public nn::Module {
+ public:
+  DataEmbedding(nn::ParameterStore& s, const std::string& name, int64_t c_in, int64_t exog_size, int64_t hidden_size,
+                bool pos_embedding, float dropout, uint64_t seed);
+  // x [B, L, c_in], x_mark [B, L, exog] (undefined when exog_size == 0) -> [B, L, hidden_size].
+  Var forward(Var x, Var x_mark);
+
+ private:
+  int64_t c_in_, exog_, d_;
+  bool pos_;
+  nn::ParamRef token_w_, temporal_w_;
+  std::unique_ptr<nn::Dropout> drop_;
+};
+
 }  // namespace nd::models

@@ -24,14 +24,18 @@ import torch
 from neuralforecast.losses.pytorch import MAE, MQLoss
 import sys
 
-from neuralforecast.models import GRU, LSTM, NBEATS, NHITS, RNN, TCN, PatchTST, iTransformer
+import numpy as np
+from neuralforecast.models import (GRU, LSTM, NBEATS, NHITS, RNN, TCN, Informer, PatchTST, VanillaTransformer,
+                                 iTransformer)
+from neuralforecast.models import informer as nf_informer
 
 warnings.filterwarnings("ignore")
 torch.set_default_dtype(torch.float32)
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 B = 3
 CLASSES = {"NHITS": NHITS, "NBEATS": NBEATS, "RNN": RNN, "LSTM": LSTM, "GRU": GRU, "TCN": TCN,
-           "PatchTST": PatchTST, "iTransformer": iTransformer}
+           "PatchTST": PatchTST, "iTransformer": iTransformer, "VanillaTransformer": VanillaTransformer,
+           "Informer": Informer}
 
 
 def flat(t):
@@ -92,7 +96,9 @@ def case(model, name, hp, seed):
         "insample_mask": flat(mask),
         "insample_shape": list(y.shape),
         **exog,
-        "state_dict": {k: {"shape": list(v.shape), "values": flat(v)} for k, v in sd.items()},
+        # The sinusoidal position table (a [1, 5000, d] buffer) is recomputed, not loaded.
+        "state_dict": {k: {"shape": list(v.shape), "values": flat(v)} for k, v in sd.items()
+                       if not k.endswith("position_embedding.pe")},
         "n_trainable": sum(p.numel() for p in m.parameters() if p.requires_grad),
         "output": flat(out),
         "output_shape": list(out.shape),
@@ -187,7 +193,66 @@ CASES = {
         ("one_series_three_layers", dict(h=4, input_size=10, n_series=1, hidden_size=8, n_heads=1, e_layers=3,
                                          d_ff=16)),
     ],
+    # Informer: every ProbAttention selects all its queries (factor * ceil(ln L) >= L for the
+    # encoder lengths, distilled ones included, and label_len + h), so the outputs do not depend on
+    # the randomly sampled keys; prob_attention_cases() tests the sparse selection itself.
+    "VanillaTransformer": [
+        ("default_small", dict(h=6, input_size=12, hidden_size=16, n_head=4, conv_hidden_size=16)),
+        ("relu_mq_exog", dict(h=5, input_size=10, hidden_size=8, n_head=2, conv_hidden_size=8, activation="relu",
+                              encoder_layers=1, decoder_layers=2, decoder_input_size_multiplier=0.3, loss=MQ,
+                              futr_exog_list=["f1", "f2"])),
+        ("one_head_three_layers", dict(h=4, input_size=9, hidden_size=6, n_head=1, conv_hidden_size=0,
+                                       encoder_layers=3)),
+    ],
+    "Informer": [
+        ("default_small", dict(h=4, input_size=8, hidden_size=16, n_head=4, conv_hidden_size=16)),
+        ("exog_mq_three_layers", dict(h=6, input_size=16, factor=6, hidden_size=8, n_head=2, conv_hidden_size=8,
+                                      encoder_layers=3, loss=MQ, futr_exog_list=["f1", "f2"])),
+        ("no_distil_relu", dict(h=5, input_size=10, factor=5, hidden_size=8, n_head=2, conv_hidden_size=8,
+                                distil=False, activation="relu", decoder_layers=2)),
+        # train mode: the distilling BatchNorm on batch statistics (running statistics updated).
+        ("train_mode_batchnorm", dict(h=4, input_size=8, hidden_size=8, n_head=2, conv_hidden_size=8, dropout=0.0,
+                                      train=True)),
+    ],
 }
+
+
+def prob_attention_cases():
+    """NF's ProbAttention with the key sample injected (torch.randint patched): sparse selection
+    (u < L_Q) for the encoder, cross and causal decoder cases. q, k, v are stored as [B, H, L, E]
+    (the layout after ProbAttention's transposes); top = the selected queries per (window, head),
+    ascending; output = the context [B, H, L_Q, D]."""
+    out = []
+    specs = [("encoder", False, 20, 20), ("cross", False, 16, 11), ("causal_decoder", True, 24, 24)]
+    for n, (name, mask, LQ, LK) in enumerate(specs):
+        torch.manual_seed(100 + n)
+        B, H, E, factor = 2, 2, 4, 2
+        q, k, v = torch.randn(B, LQ, H, E), torch.randn(B, LK, H, E), torch.randn(B, LK, H, E)
+        U = min(factor * int(np.ceil(np.log(LK))), LK)
+        u = min(factor * int(np.ceil(np.log(LQ))), LQ)
+        idx = torch.randint(LK, (LQ, U))
+        pa = nf_informer.ProbAttention(mask, factor, attention_dropout=0.0)
+        tops = []
+        orig_qk, orig_randint = pa._prob_QK, torch.randint
+
+        def record(*a, **kw):
+            r = orig_qk(*a, **kw)
+            tops.append(r[1])
+            return r
+
+        pa._prob_QK = record
+        torch.randint = lambda *a, **kw: idx
+        try:
+            with torch.no_grad():
+                ctx, _ = pa(q, k, v, None)
+        finally:
+            torch.randint = orig_randint
+        top = torch.sort(tops[0].reshape(B * H, u), dim=-1)[0]
+        tr = lambda t: t.transpose(1, 2).contiguous()
+        out.append({"name": name, "causal": mask, "factor": factor, "shape_q": [B, H, LQ, E], "shape_k": [B, H, LK, E],
+                    "q": flat(tr(q)), "k": flat(tr(k)), "v": flat(tr(v)), "index_sample": idx.reshape(-1).tolist(),
+                    "sample_k": U, "n_top": u, "top": top.reshape(-1).tolist(), "output": flat(ctx)})
+    return out
 
 
 def main():
@@ -200,6 +265,8 @@ def main():
                "torch": torch.__version__, "cases": []}
         for k, (name, hp) in enumerate(cases):
             doc["cases"].append(case(model, name, dict(hp), seed=17 * (k + 1)))
+        if model == "Informer":
+            doc["prob_attention"] = prob_attention_cases()
         path = os.path.join(OUT_DIR, model.lower() + ".json")
         with open(path, "w") as f:
             json.dump(doc, f, separators=(",", ":"))

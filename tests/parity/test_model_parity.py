@@ -49,8 +49,19 @@ CASES = [
                                hidden_size=8, linear_hidden_size=16)),
     ("PatchTST", "no_res_attention", dict(h=5, input_size=20, patch_len=6, stride=3, encoder_layers=1, n_heads=2,
                                           hidden_size=8, linear_hidden_size=8, res_attention=False)),
+    ("VanillaTransformer", "small", dict(h=6, input_size=12, hidden_size=16, n_head=4, conv_hidden_size=16)),
+    ("VanillaTransformer", "relu_exog_mq", dict(h=5, input_size=10, hidden_size=8, n_head=2, conv_hidden_size=8,
+                                                activation="relu", decoder_layers=2, loss="MQ",
+                                                futr_exog_list=["f1", "f2"])),
+    # Sizes where every ProbAttention selects all its queries (factor * ceil(ln L) >= L), so the
+    # result does not depend on torch.randint's key sample.
+    ("Informer", "small", dict(h=4, input_size=8, hidden_size=16, n_head=4, conv_hidden_size=16)),
+    ("Informer", "exog_mq_three_layers", dict(h=6, input_size=16, factor=6, hidden_size=8, n_head=2,
+                                              conv_hidden_size=8, encoder_layers=3, loss="MQ",
+                                              futr_exog_list=["f1", "f2"])),
 ]
-GRADIENT_MODELS = {"MLP", "NHITS", "LSTM", "NLinear", "DLinear", "GRU", "RNN", "TCN", "NBEATS", "PatchTST"}
+GRADIENT_MODELS = {"MLP", "NHITS", "LSTM", "NLinear", "DLinear", "GRU", "RNN", "TCN", "NBEATS", "PatchTST",
+                   "VanillaTransformer", "Informer"}
 B = 4
 
 
