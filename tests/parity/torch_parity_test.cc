@@ -4,42 +4,20 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "nd/nd.h"
+#include "parity/torch_golden.h"
 
 namespace nd {
 namespace {
 
-using json = nlohmann::json;
+using testing::json;
+using testing::rel_err;
+using testing::shape;
+using testing::vec;
 
-const json& golden() {
-  static json doc = [] {
-    std::ifstream f(std::string(ND_GOLDEN_DIR) + "/torch_parity.json");
-    if (!f) throw std::runtime_error("missing tests/golden/torch_parity.json (run tests/golden/make_golden.py)");
-    return json::parse(f);
-  }();
-  return doc;
-}
-
-const json& find(const char* section, const std::string& name) {
-  for (const json& c : golden()[section])
-    if (c["name"] == name) return c;
-  throw std::runtime_error("golden case not found: " + name);
-}
-
-std::vector<float> vec(const json& j) { return j.get<std::vector<float>>(); }
-Shape shape(const json& j) { return Shape(j.get<std::vector<int64_t>>()); }
-
-double rel_err(const float* a, const std::vector<float>& b) {
-  double num = 0.0, den = 0.0;
-  for (size_t k = 0; k < b.size(); ++k) {
-    num = std::max(num, std::fabs(static_cast<double>(a[k]) - b[k]));
-    den = std::max(den, std::fabs(static_cast<double>(b[k])));
-  }
-  return num / std::max(den, 1e-12);
-}
+const json& golden() { return testing::torch_golden(); }
+const json& find(const char* section, const std::string& name) { return testing::golden_case(golden(), section, name); }
 
 constexpr double kTol = 1e-5;
 
