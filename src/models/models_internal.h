@@ -23,6 +23,8 @@ ModelInfo gru_info();
 ModelInfo tcn_info();
 ModelInfo patchtst_info();
 ModelInfo itransformer_info();
+ModelInfo autoformer_info();
+ModelInfo fedformer_info();
 
 // ---- Shared pieces (defined in rnn.cc) ----
 

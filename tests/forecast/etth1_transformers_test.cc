@@ -81,7 +81,13 @@ INSTANTIATE_TEST_SUITE_P(
                                         {"linear_hidden_size", 64}, {"encoder_layers", 2}, {"learning_rate", 1e-3},
                                         {"windows_batch_size", 128}}},
                       Case{"iTransformer", {{"max_steps", 60}, {"hidden_size", 64}, {"n_heads", 4}, {"d_ff", 128},
-                                            {"n_series", 7}, {"windows_batch_size", 32}}}),
+                                            {"n_series", 7}, {"windows_batch_size", 32}}},
+                      Case{"Autoformer", {{"max_steps", 60}, {"hidden_size", 32}, {"conv_hidden_size", 32},
+                                          {"learning_rate", 1e-3}, {"windows_batch_size", 64},
+                                          {"scaler_type", "standard"}}},
+                      Case{"FEDformer", {{"max_steps", 60}, {"hidden_size", 32}, {"conv_hidden_size", 32},
+                                         {"modes", 16}, {"learning_rate", 1e-3}, {"windows_batch_size", 64},
+                                         {"scaler_type", "standard"}}}),
     [](const ::testing::TestParamInfo<Case>& i) { return i.param.model; });
 
 }  // namespace

@@ -24,18 +24,21 @@ import torch
 from neuralforecast.losses.pytorch import MAE, MQLoss
 import sys
 
-from neuralforecast.models import GRU, LSTM, NBEATS, NHITS, RNN, TCN, PatchTST, iTransformer
+from neuralforecast.models import GRU, LSTM, NBEATS, NHITS, RNN, TCN, Autoformer, FEDformer, PatchTST, iTransformer
 
 warnings.filterwarnings("ignore")
 torch.set_default_dtype(torch.float32)
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 B = 3
 CLASSES = {"NHITS": NHITS, "NBEATS": NBEATS, "RNN": RNN, "LSTM": LSTM, "GRU": GRU, "TCN": TCN,
-           "PatchTST": PatchTST, "iTransformer": iTransformer}
+           "PatchTST": PatchTST, "iTransformer": iTransformer, "Autoformer": Autoformer, "FEDformer": FEDformer}
 
 
 def flat(t):
-    # 9 significant digits round-trip float32 exactly and keep the files small.
+    # 9 significant digits round-trip float32 exactly and keep the files small. Complex tensors
+    # (FEDformer's weights) are stored as torch.view_as_real, as the engine keeps them.
+    if t.is_complex():
+        t = torch.view_as_real(t)
     return [float("%.9g" % v) for v in t.detach().reshape(-1).tolist()]
 
 
@@ -92,8 +95,9 @@ def case(model, name, hp, seed):
         "insample_mask": flat(mask),
         "insample_shape": list(y.shape),
         **exog,
-        "state_dict": {k: {"shape": list(v.shape), "values": flat(v)} for k, v in sd.items()},
-        "n_trainable": sum(p.numel() for p in m.parameters() if p.requires_grad),
+        "state_dict": {k: {"shape": list(v.shape) + ([2] if v.is_complex() else []), "values": flat(v)}
+                       for k, v in sd.items()},
+        "n_trainable": sum(p.numel() * (2 if p.is_complex() else 1) for p in m.parameters() if p.requires_grad),
         "output": flat(out),
         "output_shape": list(out.shape),
     }
@@ -186,6 +190,30 @@ CASES = {
                             use_norm=False, loss=MQ)),
         ("one_series_three_layers", dict(h=4, input_size=10, n_series=1, hidden_size=8, n_heads=1, e_layers=3,
                                          d_ff=16)),
+    ],
+    "Autoformer": [
+        ("default_small", dict(h=6, input_size=24, hidden_size=16, n_head=4, conv_hidden_size=8,
+                               MovingAvg_window=5)),
+        # odd window (the correlation has L - 1 lags, as torch's default irfft length), ReLU, two
+        # decoder layers, 3 quantile outputs, future exogenous in both embeddings.
+        ("odd_relu_mq_exog", dict(h=5, input_size=15, hidden_size=12, n_head=3, conv_hidden_size=6, factor=2,
+                                  activation="relu", decoder_layers=2, decoder_input_size_multiplier=0.4,
+                                  MovingAvg_window=7, futr_exog_list=["f1", "f2"], loss=MQ)),
+        # train mode (dropouts 0): delays chosen from the batch-mean correlation.
+        ("train_mode_aggregation", dict(h=6, input_size=24, hidden_size=16, n_head=4, conv_hidden_size=8,
+                                        MovingAvg_window=5, dropout=0.0, train=True)),
+    ],
+    "FEDformer": [
+        # NF's 'random' modes (seeded NumPy draw), 4 of 12 / 9.
+        ("default_small_random_modes", dict(h=6, input_size=24, hidden_size=16, modes=4, conv_hidden_size=8,
+                                            MovingAvg_window=5)),
+        # every mode (the 'low' selection), odd decoder length, ReLU, shared blocks over 2 + 2 layers,
+        # 3 quantile outputs, future exogenous.
+        ("all_modes_relu_mq_exog", dict(h=5, input_size=15, hidden_size=16, modes=64, mode_select="low",
+                                        conv_hidden_size=6, activation="relu", decoder_layers=2,
+                                        MovingAvg_window=7, futr_exog_list=["f1", "f2"], loss=MQ)),
+        ("seed3_random_modes", dict(h=8, input_size=32, hidden_size=24, modes=5, conv_hidden_size=8,
+                                    encoder_layers=1, MovingAvg_window=9, random_seed=3)),
     ],
 }
 
