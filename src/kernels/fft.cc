@@ -32,7 +32,8 @@ Cfg make_cfg(int64_t n, bool inverse) {
 // Runs fn(row, in, out) over rows in parallel, each worker with its own two length-n buffers.
 template <typename F>
 void for_rows(int64_t rows, int64_t n, F&& fn) {
-  parallel_for(rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(n, 1)), [&](int64_t r0, int64_t r1) {
+  // Chunks of >= 64k samples: smaller transforms cost less than waking the thread pool.
+  parallel_for(rows, std::max<int64_t>(1, 65536 / std::max<int64_t>(n, 1)), [&](int64_t r0, int64_t r1) {
     std::vector<kiss_fft_cpx> in(static_cast<size_t>(n)), out(static_cast<size_t>(n));
     for (int64_t r = r0; r < r1; ++r) fn(r, in.data(), out.data());
   });

@@ -15,7 +15,7 @@
 
 #include "models/decomp_transformer.h"
 #include "nd/ops/activation.h"
-#include "nd/ops/delay.h"
+#include "nd/ops/series.h"
 #include "nd/ops/elementwise.h"
 #include "nd/ops/fft.h"
 #include "nd/ops/reduce.h"

@@ -8,6 +8,7 @@
 #include "nd/ops/elementwise.h"
 #include "nd/ops/linear.h"
 #include "nd/ops/reduce.h"
+#include "nd/ops/series.h"
 #include "nd/ops/shape.h"
 
 namespace nd::models {
@@ -148,14 +149,7 @@ Var DecompTransformer::act(Var x) const { return gelu_ ? ops::gelu(x) : ops::rel
 
 // x [B, T, C] -> seasonal x - trend; trend (the moving average, replicate-padded) to *trend.
 Var DecompTransformer::decomp(Var x, Var* trend) const {
-  const int64_t T = x.size(1), half = (kernel_ - 1) / 2;
-  std::vector<int64_t> idx;
-  idx.reserve(static_cast<size_t>(T + 2 * half));
-  for (int64_t k = 0; k < half; ++k) idx.push_back(0);
-  for (int64_t k = 0; k < T; ++k) idx.push_back(k);
-  for (int64_t k = 0; k < half; ++k) idx.push_back(T - 1);
-  Var padded = ops::permute(ops::gather(x, 1, idx), {0, 2, 1});            // [B, C, T + 2 half]
-  Var t = ops::permute(ops::avg_pool1d(padded, kernel_, 1), {0, 2, 1});  // [B, T, C]
+  Var t = ops::moving_average(x, kernel_);
   if (trend != nullptr) *trend = t;
   return ops::sub(x, t);
 }

@@ -85,7 +85,6 @@ class DecompTransformer : public Model {
 
   int64_t kernel_ = 25;
   bool gelu_ = true;
-  std::vector<int64_t> pad_idx_;  // filled per length on demand
   Embedding enc_emb_, dec_emb_;
   std::vector<std::unique_ptr<EncLayer>> enc_;
   std::vector<std::unique_ptr<DecLayer>> dec_;

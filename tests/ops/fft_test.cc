@@ -1,4 +1,5 @@
-// rfft / irfft / complex_tanh: forward against a direct O(n^2) DFT in double (torch.fft
+// rfft / irfft / complex_tanh (and the series ops of Autoformer: moving average, time-delay
+// aggregation): forward against a direct O(n^2) DFT in double (torch.fft
 // semantics: norm "backward", irfft's n trimming / zero-padding and its disregard of the DC and
 // Nyquist imaginary parts), and gradients against finite differences.
 #include <gtest/gtest.h>
@@ -9,7 +10,7 @@
 
 #include "gradcheck.h"
 #include "nd/nd.h"
-#include "nd/ops/delay.h"
+#include "nd/ops/series.h"
 #include "nd/ops/fft.h"
 
 namespace nd::testing {
@@ -84,6 +85,21 @@ TEST(Fft, ComplexTanhMatchesStd) {
   }
 }
 
+// NF's MovingAvg: AvgPool1d over the replicate-padded series, here built from gather + avg_pool1d.
+TEST(Fft, MovingAverageMatchesPaddedAvgPool) {
+  for (int64_t k : {1, 3, 5, 25}) {
+    const int64_t B = 2, T = 11, C = 3, half = (k - 1) / 2;
+    auto x = data(B * T * C, 40 + k);
+    Graph g;
+    Var xv = g.input(Tensor(x.data(), Shape{B, T, C}));
+    std::vector<int64_t> idx;
+    for (int64_t j = 0; j < T + 2 * half; ++j) idx.push_back(std::min(std::max<int64_t>(j - half, 0), T - 1));
+    Var ref = ops::permute(ops::avg_pool1d(ops::permute(ops::gather(xv, 1, idx), {0, 2, 1}), k, 1), {0, 2, 1});
+    Var got = ops::moving_average(xv, k);
+    for (int64_t i = 0; i < B * T * C; ++i) EXPECT_NEAR(got.data()[i], ref.data()[i], 1e-6) << k;
+  }
+}
+
 TEST(Fft, BadShapesNameThemselves) {
   std::vector<float> x(6);
   Graph g;
@@ -108,6 +124,9 @@ std::vector<GradCase> cases() {
       GRAD_CASE("complex_tanh", (S{{3, 4, 2}}), { return {ops::complex_tanh(x[0])}; }),
       GRAD_CASE("time_delay_aggregate", (S{{2, 7, 3}, {2, 3}}),
                 { return {ops::time_delay_aggregate(x[0], x[1], {0, 3, 6, 2, 2, 5})}; }),
+      GRAD_CASE("moving_average_k5", (S{{2, 9, 3}}), { return {ops::moving_average(x[0], 5)}; }),
+      GRAD_CASE("moving_average_k7_short", (S{{2, 4, 2}}), { return {ops::moving_average(x[0], 7)}; }),
+      GRAD_CASE("moving_average_k1", (S{{1, 5, 2}}), { return {ops::moving_average(x[0], 1)}; }),
   };
 }
 
