@@ -85,8 +85,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"Autoformer", {{"max_steps", 60}, {"hidden_size", 32}, {"conv_hidden_size", 32},
                                           {"learning_rate", 1e-3}, {"windows_batch_size", 64},
                                           {"scaler_type", "standard"}}},
+                      // Every mode: with fewer (16 of 48) FEDformer, NF's as ours, stays above
+                      // seasonal naive at this short training.
                       Case{"FEDformer", {{"max_steps", 60}, {"hidden_size", 32}, {"conv_hidden_size", 32},
-                                         {"modes", 16}, {"learning_rate", 1e-3}, {"windows_batch_size", 64},
+                                         {"modes", 64}, {"learning_rate", 1e-3}, {"windows_batch_size", 16},
                                          {"scaler_type", "standard"}}}),
     [](const ::testing::TestParamInfo<Case>& i) { return i.param.model; });
 
