@@ -2,7 +2,9 @@
 
 Our models keep NeuralForecast's PyTorch ``state_dict`` names, so a checkpoint's tensors map one
 to one onto the engine's parameters; the only NeuralForecast entries without a counterpart hold
-no learned state (the loss modules' quantile buffers, ``loss.*`` / ``valid_loss.*``).
+no learned state (the loss modules' quantile buffers, ``loss.*`` / ``valid_loss.*``). Complex
+parameters (FEDformer's Fourier weights) are kept as ``torch.view_as_real`` does: a trailing axis
+of 2 (real, imaginary).
 
     from neurodivergent.compat import from_neuralforecast
     nd_nf = from_neuralforecast(nf, df)    # nf: a fitted neuralforecast.NeuralForecast
@@ -38,12 +40,15 @@ def load_into(target: Any, weights: Mapping[str, np.ndarray], nf_module: Any = N
 
 def map_state_dict(state_dict: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """A NeuralForecast model's ``state_dict()`` -> the engine's weights (float32 numpy arrays by
-    parameter name). Entries without learned state are dropped."""
+    parameter name). Entries without learned state are dropped; complex tensors become [..., 2]
+    (real, imaginary), the layout of ``torch.view_as_real``."""
     out = {}
     for k, v in state_dict.items():
         if k.startswith(_NOT_WEIGHTS):
             continue
-        arr = v.detach().cpu().numpy() if hasattr(v, "detach") else np.asarray(v)
+        arr = v.detach().cpu().resolve_conj().numpy() if hasattr(v, "detach") else np.asarray(v)
+        if np.iscomplexobj(arr):
+            arr = np.stack([arr.real, arr.imag], axis=-1)
         out[k] = np.array(arr, dtype=np.float32, order="C")  # keeps 0-d tensors 0-d
     return out
 
@@ -125,7 +130,8 @@ def load_state_dict(nf: NeuralForecast, k: int, weights: Mapping[str, Any]) -> N
 
 def state_dict(nf: NeuralForecast, k: int) -> dict[str, np.ndarray]:
     """The weights of model ``k`` by PyTorch state_dict name (load them into NeuralForecast's
-    model with ``model.load_state_dict({k: torch.from_numpy(v) ...}, strict=False)``)."""
+    model with ``model.load_state_dict({k: torch.from_numpy(v) ...}, strict=False)``; complex
+    parameters come as [..., 2]: ``torch.view_as_complex`` restores them)."""
     return dict(nf._engine.state_dict(int(k)))
 
 

@@ -25,6 +25,8 @@ ModelInfo patchtst_info();
 ModelInfo itransformer_info();
 ModelInfo vanillatransformer_info();
 ModelInfo informer_info();
+ModelInfo autoformer_info();
+ModelInfo fedformer_info();
 
 // ---- Shared pieces (defined in rnn.cc) ----
 

@@ -85,7 +85,8 @@ const std::vector<ModelInfo>& all_models() {
   static const std::vector<ModelInfo> models = [] {
     return std::vector<ModelInfo>{mlp_info(),   nlinear_info(), dlinear_info(), nhits_info(), nbeats_info(),
                                   rnn_info(),   lstm_info(),    gru_info(),     tcn_info(),
-                                  patchtst_info(), itransformer_info(), vanillatransformer_info(), informer_info()};
+                                  patchtst_info(), itransformer_info(), vanillatransformer_info(), informer_info(),
+                                  autoformer_info(), fedformer_info()};
   }();
   return models;
 }

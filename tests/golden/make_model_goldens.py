@@ -25,8 +25,8 @@ from neuralforecast.losses.pytorch import MAE, MQLoss
 import sys
 
 import numpy as np
-from neuralforecast.models import (GRU, LSTM, NBEATS, NHITS, RNN, TCN, Informer, PatchTST, VanillaTransformer,
-                                 iTransformer)
+from neuralforecast.models import (GRU, LSTM, NBEATS, NHITS, RNN, TCN, Autoformer, FEDformer, Informer, PatchTST,
+                                 VanillaTransformer, iTransformer)
 from neuralforecast.models import informer as nf_informer
 
 warnings.filterwarnings("ignore")
@@ -35,11 +35,14 @@ OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 B = 3
 CLASSES = {"NHITS": NHITS, "NBEATS": NBEATS, "RNN": RNN, "LSTM": LSTM, "GRU": GRU, "TCN": TCN,
            "PatchTST": PatchTST, "iTransformer": iTransformer, "VanillaTransformer": VanillaTransformer,
-           "Informer": Informer}
+           "Informer": Informer, "Autoformer": Autoformer, "FEDformer": FEDformer}
 
 
 def flat(t):
-    # 9 significant digits round-trip float32 exactly and keep the files small.
+    # 9 significant digits round-trip float32 exactly and keep the files small. Complex tensors
+    # (FEDformer's weights) are stored as torch.view_as_real, as the engine keeps them.
+    if t.is_complex():
+        t = torch.view_as_real(t)
     return [float("%.9g" % v) for v in t.detach().reshape(-1).tolist()]
 
 
@@ -96,10 +99,11 @@ def case(model, name, hp, seed):
         "insample_mask": flat(mask),
         "insample_shape": list(y.shape),
         **exog,
-        # The sinusoidal position table (a [1, 5000, d] buffer) is recomputed, not loaded.
-        "state_dict": {k: {"shape": list(v.shape), "values": flat(v)} for k, v in sd.items()
-                       if not k.endswith("position_embedding.pe")},
-        "n_trainable": sum(p.numel() for p in m.parameters() if p.requires_grad),
+        # The sinusoidal position table (a [1, 5000, d] buffer) is recomputed, not loaded; complex
+        # tensors (FEDformer) are written as torch.view_as_real's trailing [.., 2].
+        "state_dict": {k: {"shape": list(v.shape) + ([2] if v.is_complex() else []), "values": flat(v)}
+                       for k, v in sd.items() if not k.endswith("position_embedding.pe")},
+        "n_trainable": sum(p.numel() * (2 if p.is_complex() else 1) for p in m.parameters() if p.requires_grad),
         "output": flat(out),
         "output_shape": list(out.shape),
     }
@@ -213,6 +217,30 @@ CASES = {
         # train mode: the distilling BatchNorm on batch statistics (running statistics updated).
         ("train_mode_batchnorm", dict(h=4, input_size=8, hidden_size=8, n_head=2, conv_hidden_size=8, dropout=0.0,
                                       train=True)),
+    ],
+    "Autoformer": [
+        ("default_small", dict(h=6, input_size=24, hidden_size=16, n_head=4, conv_hidden_size=8,
+                               MovingAvg_window=5)),
+        # odd window (the correlation has L - 1 lags, as torch's default irfft length), ReLU, two
+        # decoder layers, 3 quantile outputs, future exogenous in both embeddings.
+        ("odd_relu_mq_exog", dict(h=5, input_size=15, hidden_size=12, n_head=3, conv_hidden_size=6, factor=2,
+                                  activation="relu", decoder_layers=2, decoder_input_size_multiplier=0.4,
+                                  MovingAvg_window=7, futr_exog_list=["f1", "f2"], loss=MQ)),
+        # train mode (dropouts 0): delays chosen from the batch-mean correlation.
+        ("train_mode_aggregation", dict(h=6, input_size=24, hidden_size=16, n_head=4, conv_hidden_size=8,
+                                        MovingAvg_window=5, dropout=0.0, train=True)),
+    ],
+    "FEDformer": [
+        # NF's 'random' modes (seeded NumPy draw), 4 of 12 / 9.
+        ("default_small_random_modes", dict(h=6, input_size=24, hidden_size=16, modes=4, conv_hidden_size=8,
+                                            MovingAvg_window=5)),
+        # every mode (the 'low' selection), odd decoder length, ReLU, shared blocks over 2 + 2 layers,
+        # 3 quantile outputs, future exogenous.
+        ("all_modes_relu_mq_exog", dict(h=5, input_size=15, hidden_size=16, modes=64, mode_select="low",
+                                        conv_hidden_size=6, activation="relu", decoder_layers=2,
+                                        MovingAvg_window=7, futr_exog_list=["f1", "f2"], loss=MQ)),
+        ("seed3_random_modes", dict(h=8, input_size=32, hidden_size=24, modes=5, conv_hidden_size=8,
+                                    encoder_layers=1, MovingAvg_window=9, random_seed=3)),
     ],
 }
 

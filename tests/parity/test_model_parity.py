@@ -59,9 +59,19 @@ CASES = [
     ("Informer", "exog_mq_three_layers", dict(h=6, input_size=16, factor=6, hidden_size=8, n_head=2,
                                               conv_hidden_size=8, encoder_layers=3, loss="MQ",
                                               futr_exog_list=["f1", "f2"])),
+    ("Autoformer", "small", dict(h=6, input_size=24, hidden_size=16, n_head=4, conv_hidden_size=8,
+                                 MovingAvg_window=5)),
+    ("Autoformer", "odd_exog_mq", dict(h=5, input_size=15, hidden_size=12, n_head=3, conv_hidden_size=6, factor=2,
+                                       activation="relu", decoder_layers=2, MovingAvg_window=7,
+                                       futr_exog_list=["f1", "f2"], loss="MQ")),
+    ("FEDformer", "random_modes", dict(h=6, input_size=24, hidden_size=16, modes=4, conv_hidden_size=8,
+                                       MovingAvg_window=5)),
+    ("FEDformer", "all_modes_exog_mq", dict(h=5, input_size=15, hidden_size=16, modes=64, mode_select="low",
+                                            conv_hidden_size=6, activation="relu", decoder_layers=2,
+                                            MovingAvg_window=7, futr_exog_list=["f1", "f2"], loss="MQ")),
 ]
 GRADIENT_MODELS = {"MLP", "NHITS", "LSTM", "NLinear", "DLinear", "GRU", "RNN", "TCN", "NBEATS", "PatchTST",
-                   "VanillaTransformer", "Informer"}
+                   "VanillaTransformer", "Informer", "Autoformer", "FEDformer"}
 B = 4
 
 
@@ -138,7 +148,9 @@ def test_gradient_parity(model, name, hp):
     y_hat = nf_model.loss.domain_map(nf_model(b))
     loss = nf_model.loss(y=y, y_hat=y_hat, mask=mask, y_insample=b["insample_y"])
     loss.backward()
-    ref_grads = {k: p.grad for k, p in nf_model.named_parameters() if p.requires_grad and p.grad is not None}
+    # Complex parameters (FEDformer) compare as torch.view_as_real, the engine's layout.
+    ref_grads = {k: torch.view_as_real(p.grad) if p.grad.is_complex() else p.grad
+                 for k, p in nf_model.named_parameters() if p.requires_grad and p.grad is not None}
     our_loss, grads = ours.loss_and_grads(outsample_y=np32(y[..., 0]), outsample_mask=np32(mask[..., 0]),
                                           **ours_inputs(b))
     assert abs(our_loss - loss.item()) <= 1e-5 * max(1.0, abs(loss.item()))

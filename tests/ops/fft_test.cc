@@ -1,0 +1,146 @@
+// rfft / irfft / complex_tanh (and the series ops of Autoformer: moving average, time-delay
+// aggregation): forward against a direct O(n^2) DFT in double (torch.fft
+// semantics: norm "backward", irfft's n trimming / zero-padding and its disregard of the DC and
+// Nyquist imaginary parts), and gradients against finite differences.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <complex>
+#include <vector>
+
+#include "gradcheck.h"
+#include "nd/nd.h"
+#include "nd/ops/series.h"
+#include "nd/ops/fft.h"
+
+namespace nd::testing {
+namespace {
+
+using V = std::vector<Var>;
+using cd = std::complex<double>;
+
+std::vector<float> data(int64_t n, uint64_t seed) {
+  std::vector<float> v(static_cast<size_t>(n));
+  fill_inputs(v, Init::uniform, seed);
+  return v;
+}
+
+TEST(Fft, RfftMatchesDirectDft) {
+  for (int64_t n : {1, 2, 5, 8, 12, 31, 96}) {
+    const int64_t rows = 3, m = n / 2 + 1;
+    auto x = data(rows * n, 3 + n);
+    Graph g;
+    Var X = ops::rfft(g.input(Tensor(x.data(), Shape{rows, n})));
+    ASSERT_EQ(X.shape(), (Shape{rows, m, 2}));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < m; ++k) {
+        cd acc = 0;
+        for (int64_t t = 0; t < n; ++t) acc += double(x[r * n + t]) * std::polar(1.0, -2 * M_PI * k * t / n);
+        EXPECT_NEAR(X.data()[(r * m + k) * 2], acc.real(), 1e-4 * n) << n;
+        EXPECT_NEAR(X.data()[(r * m + k) * 2 + 1], acc.imag(), 1e-4 * n) << n;
+      }
+  }
+}
+
+// torch.fft.irfft(X, n) on m bins: Hermitian completion of the first min(m, n/2+1) bins.
+TEST(Fft, IrfftMatchesDirectInverse) {
+  struct C { int64_t m, n; };
+  for (C c : {C{5, -1}, C{5, 9}, C{5, 7}, C{5, 16}, C{9, 6}, C{1, 1}, C{3, 4}}) {
+    const int64_t rows = 2, n = c.n > 0 ? c.n : 2 * (c.m - 1);
+    auto X = data(rows * c.m * 2, 11 + c.m + n);
+    Graph g;
+    Var x = ops::irfft(g.input(Tensor(X.data(), Shape{rows, c.m, 2})), c.n);
+    ASSERT_EQ(x.shape(), (Shape{rows, n}));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t t = 0; t < n; ++t) {
+        double acc = 0;
+        for (int64_t k = 0; k <= n / 2 && k < c.m; ++k) {
+          cd z(X[(r * c.m + k) * 2], X[(r * c.m + k) * 2 + 1]);
+          const bool edge = k == 0 || 2 * k == n;
+          if (edge) z = z.real();
+          acc += (edge ? 1.0 : 2.0) * (z * std::polar(1.0, 2 * M_PI * k * t / n)).real();
+        }
+        EXPECT_NEAR(x.data()[r * n + t], acc / n, 1e-5) << c.m << " " << n;
+      }
+  }
+}
+
+TEST(Fft, RoundTrip) {
+  for (int64_t n : {6, 7, 24}) {
+    auto x = data(4 * n, n);
+    Graph g;
+    Var y = ops::irfft(ops::rfft(g.input(Tensor(x.data(), Shape{2, 2, n}))), n);
+    for (int64_t i = 0; i < 4 * n; ++i) EXPECT_NEAR(y.data()[i], x[i], 1e-5);
+  }
+}
+
+TEST(Fft, ComplexTanhMatchesStd) {
+  std::vector<float> z = {0.3f, -0.7f, 2.0f, 1.5f, -25.0f, 0.4f, 0.0f, 1.2f};
+  Graph g;
+  Var w = ops::complex_tanh(g.input(Tensor(z.data(), Shape{4, 2})));
+  for (int k = 0; k < 4; ++k) {
+    cd ref = std::tanh(cd(z[2 * k], z[2 * k + 1]));
+    EXPECT_NEAR(w.data()[2 * k], ref.real(), 1e-6);
+    EXPECT_NEAR(w.data()[2 * k + 1], ref.imag(), 1e-6);
+  }
+}
+
+// NF's MovingAvg: AvgPool1d over the replicate-padded series, here built from gather + avg_pool1d.
+TEST(Fft, MovingAverageMatchesPaddedAvgPool) {
+  for (int64_t k : {1, 3, 5, 25}) {
+    const int64_t B = 2, T = 11, C = 3, half = (k - 1) / 2;
+    auto x = data(B * T * C, 40 + k);
+    Graph g;
+    Var xv = g.input(Tensor(x.data(), Shape{B, T, C}));
+    std::vector<int64_t> idx;
+    for (int64_t j = 0; j < T + 2 * half; ++j) idx.push_back(std::min(std::max<int64_t>(j - half, 0), T - 1));
+    Var ref = ops::permute(ops::avg_pool1d(ops::permute(ops::gather(xv, 1, idx), {0, 2, 1}), k, 1), {0, 2, 1});
+    Var got = ops::moving_average(xv, k);
+    for (int64_t i = 0; i < B * T * C; ++i) EXPECT_NEAR(got.data()[i], ref.data()[i], 1e-6) << k;
+  }
+}
+
+TEST(Fft, BadShapesNameThemselves) {
+  std::vector<float> x(6);
+  Graph g;
+  Var v = g.input(Tensor(x.data(), Shape{2, 3}));
+  EXPECT_THROW(ops::irfft(v), Error);
+  EXPECT_THROW(ops::complex_tanh(v), Error);
+}
+
+#define GRAD_CASE(name, shapes, body, ...) \
+  GradCase { name, shapes, [](V& x) -> V body, __VA_ARGS__ }
+
+std::vector<GradCase> cases() {
+  using S = std::vector<Shape>;
+  return {
+      GRAD_CASE("rfft_even", (S{{3, 8}}), { return {ops::rfft(x[0])}; }),
+      GRAD_CASE("rfft_odd", (S{{2, 2, 7}}), { return {ops::rfft(x[0])}; }),
+      GRAD_CASE("irfft_default_n", (S{{3, 5, 2}}), { return {ops::irfft(x[0])}; }),
+      GRAD_CASE("irfft_odd_n", (S{{2, 5, 2}}), { return {ops::irfft(x[0], 9)}; }),
+      GRAD_CASE("irfft_pad", (S{{2, 3, 2}}), { return {ops::irfft(x[0], 10)}; }),
+      GRAD_CASE("irfft_trim", (S{{2, 7, 2}}), { return {ops::irfft(x[0], 6)}; }),
+      GRAD_CASE("rfft_irfft_chain", (S{{2, 11}}), { return {ops::irfft(ops::rfft(x[0]), 11)}; }),
+      GRAD_CASE("complex_tanh", (S{{3, 4, 2}}), { return {ops::complex_tanh(x[0])}; }),
+      GRAD_CASE("time_delay_aggregate", (S{{2, 7, 3}, {2, 3}}),
+                { return {ops::time_delay_aggregate(x[0], x[1], {0, 3, 6, 2, 2, 5})}; }),
+      GRAD_CASE("moving_average_k5", (S{{2, 9, 3}}), { return {ops::moving_average(x[0], 5)}; }),
+      GRAD_CASE("moving_average_k7_short", (S{{2, 4, 2}}), { return {ops::moving_average(x[0], 7)}; }),
+      GRAD_CASE("moving_average_k1", (S{{1, 5, 2}}), { return {ops::moving_average(x[0], 1)}; }),
+  };
+}
+
+class FftGrad : public ::testing::TestWithParam<GradCase> {};
+
+TEST_P(FftGrad, MatchesFiniteDifferences) {
+  const GradCase& c = GetParam();
+  GradReport r = gradcheck(c);
+  EXPECT_GT(r.checked, 0);
+  EXPECT_LE(r.worst_ratio, 1.0) << c.name << ": " << r.where << " (abs err " << r.max_abs_err << ")";
+}
+
+INSTANTIATE_TEST_SUITE_P(Fft, FftGrad, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<GradCase>& i) { return i.param.name; });
+
+}  // namespace
+}  // namespace nd::testing
