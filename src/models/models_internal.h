@@ -27,6 +27,7 @@ ModelInfo vanillatransformer_info();
 ModelInfo informer_info();
 ModelInfo autoformer_info();
 ModelInfo fedformer_info();
+ModelInfo tft_info();
 
 // ---- Shared pieces (defined in rnn.cc) ----
 

@@ -86,7 +86,8 @@ const std::vector<ModelInfo>& all_models() {
     return std::vector<ModelInfo>{mlp_info(),   nlinear_info(), dlinear_info(), nhits_info(), nbeats_info(),
                                   rnn_info(),   lstm_info(),    gru_info(),     tcn_info(),
                                   patchtst_info(), itransformer_info(), vanillatransformer_info(), informer_info(),
-                                  autoformer_info(), fedformer_info()};
+                                  autoformer_info(), fedformer_info(),
+                                  tft_info()};
   }();
   return models;
 }

@@ -25,8 +25,8 @@ from neuralforecast.losses.pytorch import MAE, MQLoss
 import sys
 
 import numpy as np
-from neuralforecast.models import (GRU, LSTM, NBEATS, NHITS, RNN, TCN, Autoformer, FEDformer, Informer, PatchTST,
-                                 VanillaTransformer, iTransformer)
+from neuralforecast.models import (GRU, LSTM, NBEATS, NHITS, RNN, TCN, TFT, Autoformer, FEDformer, Informer,
+                                 PatchTST, VanillaTransformer, iTransformer)
 from neuralforecast.models import informer as nf_informer
 
 warnings.filterwarnings("ignore")
@@ -35,7 +35,8 @@ OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 B = 3
 CLASSES = {"NHITS": NHITS, "NBEATS": NBEATS, "RNN": RNN, "LSTM": LSTM, "GRU": GRU, "TCN": TCN,
            "PatchTST": PatchTST, "iTransformer": iTransformer, "VanillaTransformer": VanillaTransformer,
-           "Informer": Informer, "Autoformer": Autoformer, "FEDformer": FEDformer}
+           "Informer": Informer, "Autoformer": Autoformer, "FEDformer": FEDformer,
+           "TFT": TFT}
 
 
 def flat(t):
@@ -82,9 +83,19 @@ def case(model, name, hp, seed):
     hist = torch.randn(B, L, X) if X else None
     stat = torch.randn(B, S) if S else None
     batch = {"insample_y": y, "insample_mask": mask, "futr_exog": futr, "hist_exog": hist, "stat_exog": stat}
-    sd = {k: v.clone() for k, v in m.state_dict().items()}
+    # (TFT's attention keeps its -inf causal mask as a buffer: not a weight, and not JSON.)
+    sd = {k: v.clone() for k, v in m.state_dict().items() if not k.endswith("._mask")}
     with torch.no_grad():
         out = m(batch)
+    # TFT keeps its attention and variable selection weights: record their batch means (the
+    # attention also averaged over heads), as TFT.attention_weights / feature_importances read them.
+    interp = {}
+    for k, v in getattr(m, "interpretability_params", {}).items():
+        if isinstance(v, torch.Tensor):
+            v = v.mean(dim=0)
+            if k == "attn_wts":
+                v = v.mean(dim=0)
+            interp[k] = {"shape": list(v.shape), "values": flat(v)}
     running = {k: {"shape": list(v.shape), "values": flat(v)} for k, v in m.state_dict().items()
                if train and "running_" in k}
     exog = {k: {"shape": list(v.shape), "values": flat(v)}
@@ -94,6 +105,7 @@ def case(model, name, hp, seed):
         "hparams": hp,
         "train": train,
         **({"running_after": running} if running else {}),
+        **({"interpretability": interp} if interp else {}),
         "B": B,
         "insample_y": flat(y),
         "insample_mask": flat(mask),
@@ -241,6 +253,19 @@ CASES = {
                                         MovingAvg_window=7, futr_exog_list=["f1", "f2"], loss=MQ)),
         ("seed3_random_modes", dict(h=8, input_size=32, hidden_size=24, modes=5, conv_hidden_size=8,
                                     encoder_layers=1, MovingAvg_window=9, random_seed=3)),
+    ],
+    "TFT": [
+        ("default_small", dict(h=6, input_size=12, hidden_size=16, n_head=4)),
+        # every exogenous kind, two LSTM layers with per-layer static initial states
+        ("exog_two_layers", dict(h=5, input_size=8, hidden_size=8, n_head=2, n_rnn_layers=2, **EXOG)),
+        # GRU, one shared initial state, GELU GRNs, 3 quantile outputs, h > input_size
+        ("gru_one_state_gelu_mq", dict(h=9, input_size=4, hidden_size=12, n_head=3, rnn_type="gru", n_rnn_layers=2,
+                                       one_rnn_initial_state=True, grn_activation="GELU", stat_exog_list=["s1"],
+                                       hist_exog_list=["x1", "x2"], loss=MQ)),
+        # one future and one static variable (1-wide joint GRNs: no LayerNorm), two target
+        # embeddings, LeakyReLU
+        ("single_vars_tgt2", dict(h=4, input_size=6, hidden_size=8, n_head=1, tgt_size=2, grn_activation="LeakyReLU",
+                                  futr_exog_list=["f1"], stat_exog_list=["s1"])),
     ],
 }
 

@@ -42,8 +42,10 @@ std::string error_of(F&& f) {
 // (`rename`: our name -> NeuralForecast's where they differ), runs forward in eval mode (train
 // mode for cases marked "train", whose updated BatchNorm running statistics must then match
 // "running_after") on the golden inputs and returns max |ours - theirs| / max |theirs|.
+// `keep`, when given, receives the model after the forward pass (for what else it exposes).
 inline double parity_error(const std::string& model, const json& c,
-                           const std::map<std::string, std::string>& rename = {}) {
+                           const std::map<std::string, std::string>& rename = {},
+                           std::unique_ptr<Model>* keep = nullptr) {
   std::unique_ptr<Model> m = make_model(model, c["hparams"]);
   nn::ParameterStore& s = m->params();
   const json& sd = c["state_dict"];
@@ -99,6 +101,7 @@ inline double parity_error(const std::string& model, const json& c,
     diff = std::max(diff, static_cast<double>(std::fabs(out.data()[k] - ref[k])));
     scale = std::max(scale, static_cast<double>(std::fabs(ref[k])));
   }
+  if (keep) *keep = std::move(m);
   return diff / std::max(scale, 1e-12);
 }
 

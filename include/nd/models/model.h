@@ -39,6 +39,16 @@ struct WindowBatch {
   Var stat_exog;      // [B, S] or undefined
 };
 
+// A named array a model exposes about its last inference (see Model::interpretability):
+// row-major values of `shape`; `labels` names the entries of the last axis where they have names
+// (e.g. the variables a variable-selection weight belongs to), else it is empty.
+struct NamedArray {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::vector<float> values;
+  std::vector<std::string> labels;
+};
+
 class Model {
  public:
   Model(std::string name, json config);
@@ -66,6 +76,10 @@ class Model {
   nn::ParameterStore& params() { return store_; }
   // Dropout-style layers follow this (set by the trainer: train for fit, eval for predict).
   virtual void set_training(bool on) { (void)on; }
+  // What the model's last inference (the eval-mode forwards since it was last switched to eval,
+  // i.e. the last predict) reveals about how it forecast, for models that expose it (TFT:
+  // attention and variable-selection weights averaged over the windows); empty otherwise.
+  virtual std::vector<NamedArray> interpretability() const { return {}; }
 
   // Typed config access (the config was validated against the schema).
   int64_t geti(const char* key) const;

@@ -1,0 +1,480 @@
+// TFT: the Temporal Fusion Transformer (Lim et al. 2021, "Temporal Fusion Transformers for
+// interpretable multi-horizon time series forecasting"), as NeuralForecast 3.3's models/tft.py,
+// with its module tree and state_dict names. Every input variable (target, static, historic and
+// future exogenous) gets a learned per-variable embedding; variable selection networks (gated
+// residual networks + softmax weights) mix them; static covariates give the context vectors
+// (selection, enrichment, LSTM initial states); an LSTM (or GRU) encodes the input window and a
+// second one continues over the horizon; a gated skip connection, static enrichment, interpretable
+// multi-head attention (per-head queries and keys, one value projection shared by the heads, head
+// outputs averaged, causal mask), a position-wise GRN and a last gated skip lead to the output
+// projection of the h future steps.
+//
+// Differences from NF: unknown grn_activation names are refused (NF silently falls back to ELU)
+// and so is "GLU" (NF's GRN fails on it: GLU halves the width); during training only the h
+// future query rows of the attention are computed (NF computes all L + h and drops the first L:
+// same result). After inference the model keeps attention and variable-selection weights averaged
+// over all windows of the last predict (NF keeps those of the last batch only) with the historic
+// variables labelled in their true order (NF names the repeated target of a model without future
+// exogenous variables "observed_target" and vice versa).
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/models_internal.h"
+#include "nd/ops/activation.h"
+#include "nd/ops/elementwise.h"
+#include "nd/ops/linear.h"
+#include "nd/ops/reduce.h"
+#include "nd/ops/rnn.h"
+#include "nd/ops/shape.h"
+
+namespace nd::models {
+
+namespace {
+
+// GRN activations NeuralForecast's tft.get_activation_fn maps (GLU excluded, see above).
+const std::vector<std::string>& grn_activations() {
+  static const std::vector<std::string> a = {"ReLU", "Softplus", "Tanh", "SELU", "LeakyReLU", "Sigmoid", "ELU", "GELU"};
+  return a;
+}
+
+struct Activation {
+  kernels::Act act = kernels::Act::elu;
+  float alpha = 1.0f;  // F.elu alpha / F.leaky_relu slope
+  Var operator()(Var x) const { return ops::activation(x, act, alpha); }
+};
+
+Activation activation_of(const std::string& name) {
+  const auto& ok = grn_activations();
+  ND_CHECK(name != "GLU", "TFT: grn_activation 'GLU' is not supported (NeuralForecast's GRN cannot use it: GLU halves "
+           "the hidden width); supported: ReLU, Softplus, Tanh, SELU, LeakyReLU, Sigmoid, ELU, GELU");
+  ND_CHECK(std::find(ok.begin(), ok.end(), name) != ok.end(), "TFT: grn_activation '", name,
+           "' is not one of ReLU, Softplus, Tanh, SELU, LeakyReLU, Sigmoid, ELU, GELU");
+  Activation a;
+  a.act = kernels::act_from_name(name);
+  a.alpha = a.act == kernels::Act::leaky_relu ? 0.01f : 1.0f;
+  return a;
+}
+
+// Linear(in, 2 * out) followed by F.glu: first half * sigmoid(second half).
+class GLU : public nn::Module {
+ public:
+  GLU(nn::ParameterStore& s, const std::string& name, int64_t in, int64_t out)
+      : nn::Module(s, name), lin_(s, child_name("lin"), in, 2 * out), out_(out) {}
+  Var forward(Var x) const {
+    Var z = lin_.forward(x);
+    const int a = z.rank() - 1;
+    return ops::mul(ops::slice(z, a, 0, out_), ops::sigmoid(ops::slice(z, a, out_, 2 * out_)));
+  }
+
+ private:
+  nn::Linear lin_;
+  int64_t out_;
+};
+
+// Gated residual network (TFT §4.1): LN(skip(a) + GLU(dropout(lin_i(act(lin_a(a) + lin_c(c)))))),
+// skip = out_proj when out > 0 (then the output has `out` units; LayerNorm is skipped for out == 1,
+// NF's MaybeLayerNorm), else the identity.
+class GRN : public nn::Module {
+ public:
+  GRN(nn::ParameterStore& s, const std::string& name, int64_t in, int64_t hidden, int64_t out, bool context,
+      float dropout, Activation act, uint64_t seed)
+      : nn::Module(s, name), act_(act) {
+    const int64_t width = out > 0 ? out : hidden;
+    if (out != 1) ln_ = std::make_unique<nn::LayerNorm>(s, child_name("layer_norm.ln"), width, 1e-3f);
+    lin_a_ = std::make_unique<nn::Linear>(s, child_name("lin_a"), in, hidden);
+    if (context) lin_c_ = std::make_unique<nn::Linear>(s, child_name("lin_c"), hidden, hidden, false);
+    lin_i_ = std::make_unique<nn::Linear>(s, child_name("lin_i"), hidden, hidden);
+    glu_ = std::make_unique<GLU>(s, child_name("glu"), hidden, width);
+    drop_ = std::make_unique<nn::Dropout>(s, child_name("dropout"), dropout, seed);
+    register_child(drop_.get());
+    if (out > 0) out_proj_ = std::make_unique<nn::Linear>(s, child_name("out_proj"), in, out);
+  }
+
+  // a [B, ..., in], c [B, hidden] (broadcast over time for a of rank 3) or undefined (zeros).
+  Var forward(Var a, Var c = Var()) {
+    Var x = lin_a_->forward(a);
+    if (c.defined()) {
+      Var cc = lin_c_->forward(c);
+      x = ops::add(x, a.rank() == 3 ? ops::unsqueeze(cc, 1) : cc);
+    }
+    x = glu_->forward(drop_->forward(lin_i_->forward(act_(x))));
+    x = ops::add(x, out_proj_ ? out_proj_->forward(a) : a);
+    return ln_ ? ln_->forward(x) : x;
+  }
+
+ private:
+  Activation act_;
+  std::unique_ptr<nn::LayerNorm> ln_;
+  std::unique_ptr<nn::Linear> lin_a_, lin_c_, lin_i_, out_proj_;
+  std::unique_ptr<GLU> glu_;
+  std::unique_ptr<nn::Dropout> drop_;
+};
+
+// Variable selection network (TFT §4.2): softmax weights from a GRN over all n embeddings
+// (+ context), each embedding through its own GRN, weighted sum.
+class VSN : public nn::Module {
+ public:
+  VSN(nn::ParameterStore& s, const std::string& name, int64_t hidden, int64_t n, float dropout, Activation act,
+      uint64_t seed)
+      : nn::Module(s, name), n_(n), hidden_(hidden) {
+    joint_ = std::make_unique<GRN>(s, child_name("joint_grn"), hidden * n, hidden, n, true, 0.0f, act, seed);
+    for (int64_t i = 0; i < n; ++i) {
+      vars_.push_back(std::make_unique<GRN>(s, child_name("var_grns." + std::to_string(i)), hidden, hidden, 0, false,
+                                            dropout, act, seed + 1 + static_cast<uint64_t>(i)));
+      register_child(vars_.back().get());
+    }
+  }
+
+  // x [..., n, hidden] -> {context [..., hidden], weights [..., n]}.
+  std::pair<Var, Var> forward(Var x, Var context = Var()) {
+    const int r = x.rank();
+    std::vector<int64_t> flat = x.shape().vec();
+    flat.pop_back();
+    flat.back() = n_ * hidden_;
+    Var w = ops::softmax(joint_->forward(ops::reshape(x, Shape(flat)), context), -1);
+    std::vector<Var> outs;
+    for (int64_t i = 0; i < n_; ++i) outs.push_back(vars_[static_cast<size_t>(i)]->forward(ops::select(x, r - 2, i)));
+    Var stacked = n_ == 1 ? ops::unsqueeze(outs[0], r - 2) : ops::stack(outs, r - 2);  // [..., n, hidden]
+    return {ops::sum(ops::mul(stacked, ops::unsqueeze(w, r - 1)), {r - 2}), w};
+  }
+
+ private:
+  int64_t n_, hidden_;
+  std::unique_ptr<GRN> joint_;
+  std::vector<std::unique_ptr<GRN>> vars_;
+};
+
+// torch.nn.LSTM / GRU (batch_first, num_layers) whose final states of every layer are returned
+// (nn::Recurrent returns the last layer's only; the future encoder starts from all of them).
+class StackedRnn : public nn::Module {
+ public:
+  StackedRnn(nn::ParameterStore& s, const std::string& name, bool lstm, int64_t hidden, int64_t layers)
+      : nn::Module(s, name), lstm_(lstm) {
+    const int64_t G = lstm ? 4 : 3;
+    const auto init = nn::ParamInit::Uniform(1.0f / std::sqrt(static_cast<float>(hidden)));
+    for (int64_t l = 0; l < layers; ++l) {
+      const std::string k = std::to_string(l);
+      w_.push_back({declare("weight_ih_l" + k, Shape{G * hidden, hidden}, init),
+                    declare("weight_hh_l" + k, Shape{G * hidden, hidden}, init),
+                    declare("bias_ih_l" + k, Shape{G * hidden}, init),
+                    declare("bias_hh_l" + k, Shape{G * hidden}, init)});
+    }
+  }
+  struct State {
+    std::vector<Var> h, c;  // per layer [B, hidden]; empty = zeros
+  };
+  // x [B, T, hidden] -> y [B, T, hidden], final states.
+  Var forward(Var x, const State& s0, State* s1) {
+    Graph& g = x.graph();
+    s1->h.clear(), s1->c.clear();
+    for (size_t l = 0; l < w_.size(); ++l) {
+      Var h0 = s0.h.empty() ? Var() : s0.h[l], c0 = s0.c.empty() ? Var() : s0.c[l];
+      const auto& w = w_[l];
+      ops::RnnOut o = lstm_ ? ops::lstm_layer(x, h0, c0, p(g, w[0]), p(g, w[1]), p(g, w[2]), p(g, w[3]))
+                            : ops::gru_layer(x, h0, p(g, w[0]), p(g, w[1]), p(g, w[2]), p(g, w[3]));
+      x = o.y;
+      s1->h.push_back(o.h_n);
+      if (lstm_) s1->c.push_back(o.c_n);
+    }
+    return x;
+  }
+
+ private:
+  bool lstm_;
+  std::vector<std::array<nn::ParamRef, 4>> w_;
+};
+
+// Interpretable multi-head attention (TFT §4.4): per-head queries and keys, one value projection
+// shared by the heads, so averaging the heads' outputs equals attending with the heads' mean
+// attention; causal mask; out_proj back to hidden.
+class InterpretableAttention : public nn::Module {
+ public:
+  InterpretableAttention(nn::ParameterStore& s, const std::string& name, int64_t hidden, int64_t heads,
+                         float attn_dropout, float dropout, uint64_t seed)
+      : nn::Module(s, name), heads_(heads), d_(hidden / heads) {
+    qkv_ = std::make_unique<nn::Linear>(s, child_name("qkv_linears"), hidden, (2 * heads + 1) * d_, false);
+    out_ = std::make_unique<nn::Linear>(s, child_name("out_proj"), d_, hidden, false);
+    attn_drop_ = std::make_unique<nn::Dropout>(s, child_name("attn_dropout"), attn_dropout, seed);
+    out_drop_ = std::make_unique<nn::Dropout>(s, child_name("out_dropout"), dropout, seed + 1);
+    register_child(attn_drop_.get());
+    register_child(out_drop_.get());
+  }
+
+  // x [B, T, hidden]; the queries of rows q0..T-1 only -> out [B, T - q0, hidden] and the
+  // head-averaged attention probabilities [B, T - q0, T].
+  std::pair<Var, Var> forward(Var x, int64_t q0) {
+    Graph& g = x.graph();
+    const int64_t B = x.size(0), T = x.size(1), M = heads_, D = d_, Tq = T - q0;
+    Var qkv = qkv_->forward(x);                                            // [B, T, (2M + 1) D]
+    auto heads = [&](Var t, int64_t len) {                                 // [B, len, M D] -> [B M, len, D]
+      return ops::reshape(ops::permute(ops::reshape(t, Shape{B, len, M, D}), {0, 2, 1, 3}), Shape{B * M, len, D});
+    };
+    Var q = heads(ops::slice(ops::slice(qkv, 1, q0, T), 2, 0, M * D), Tq);
+    Var k = heads(ops::slice(qkv, 2, M * D, 2 * M * D), T);
+    Var v = ops::slice(qkv, 2, 2 * M * D, (2 * M + 1) * D);                // [B, T, D]
+    Var score = ops::mul(ops::bmm(q, k, false, true), 1.0f / std::sqrt(static_cast<float>(D)));  // [B M, Tq, T]
+    float* mask = g.arena().alloc(Tq * T);
+    for (int64_t i = 0; i < Tq; ++i)
+      for (int64_t j = 0; j < T; ++j) mask[i * T + j] = j > q0 + i ? -std::numeric_limits<float>::infinity() : 0.0f;
+    Var prob = attn_drop_->forward(ops::softmax(ops::add(score, g.input(Tensor(mask, Shape{Tq, T}))), -1));
+    Var mean_prob = ops::mean(ops::reshape(prob, Shape{B, M, Tq, T}), {1});  // [B, Tq, T]
+    return {out_drop_->forward(out_->forward(ops::bmm(mean_prob, v))), mean_prob};
+  }
+
+ private:
+  int64_t heads_, d_;
+  std::unique_ptr<nn::Linear> qkv_, out_;
+  std::unique_ptr<nn::Dropout> attn_drop_, out_drop_;
+};
+
+// x [..., n] * vectors [n, hidden] + bias [n, hidden] -> [..., n, hidden] (TFTEmbedding).
+struct ContinuousEmbedding {
+  nn::ParamRef vectors, bias;
+  Var forward(nn::ParameterStore& s, Var x) const {
+    Graph& g = x.graph();
+    return ops::add(ops::mul(ops::unsqueeze(x, x.rank()), s.var(g, vectors)), s.var(g, bias));
+  }
+};
+
+class TFTModel : public Model {
+ public:
+  explicit TFTModel(const json& cfg) : Model("TFT", cfg) {
+    const int64_t H = geti("hidden_size"), heads = geti("n_head");
+    F_ = static_cast<int64_t>(futr_exog_list().size());
+    X_ = static_cast<int64_t>(hist_exog_list().size());
+    S_ = static_cast<int64_t>(stat_exog_list().size());
+    tgt_ = geti("tgt_size");
+    layers_ = geti("n_rnn_layers");
+    ND_CHECK(H >= 1, "TFT: hidden_size must be >= 1, got ", H);
+    ND_CHECK(heads >= 1 && H % heads == 0, "TFT: hidden_size (", H, ") must be divisible by n_head (", heads, ")");
+    ND_CHECK(tgt_ >= 1, "TFT: tgt_size must be >= 1, got ", tgt_);
+    ND_CHECK(layers_ >= 1, "TFT: n_rnn_layers must be >= 1, got ", layers_);
+    std::string rnn = gets("rnn_type");
+    std::transform(rnn.begin(), rnn.end(), rnn.begin(), [](unsigned char c) { return std::tolower(c); });
+    ND_CHECK(rnn == "lstm" || rnn == "gru", "TFT: rnn_type must be 'lstm' or 'gru', got '", gets("rnn_type"), "'");
+    lstm_ = rnn == "lstm";
+    ND_CHECK(!getb("exclude_insample_y"), "TFT: exclude_insample_y=True is not supported (NeuralForecast's TFT always "
+             "reads the target's past)");
+    for (const char* k : {"dropout", "attn_dropout"}) {
+      const double p = getf(k);
+      ND_CHECK(p >= 0.0 && p < 1.0, "TFT: ", k, " must be in [0, 1), got ", p);
+    }
+    const float drop = static_cast<float>(getf("dropout"));
+    const Activation act = activation_of(gets("grn_activation"));
+    const Activation elu = activation_of("ELU");  // NF's context GRNs keep the default ELU
+    uint64_t seed = static_cast<uint64_t>(geti("random_seed")) * 1000003u + 11u;
+    nn::ParameterStore& s = store_;
+
+    // TFTEmbedding (xavier_normal_ vectors, zero biases); the future embedding always exists:
+    // without future exogenous variables NF feeds the last input value repeated over L + h.
+    auto embedding = [&](const std::string& what, int64_t n) {
+      const float std = std::sqrt(2.0f / static_cast<float>(n + H));
+      return ContinuousEmbedding{s.add("embedding." + what + "_vectors", Shape{n, H}, nn::ParamInit::Normal(0.0f, std)),
+                                 s.add("embedding." + what + "_bias", Shape{n, H}, nn::ParamInit::Constant(0.0f))};
+    };
+    if (S_ > 0) stat_emb_ = embedding("stat_exog_embedding", S_);
+    futr_emb_ = embedding("futr_exog_embedding", std::max<int64_t>(F_, 1));
+    if (X_ > 0) hist_emb_ = embedding("hist_exog_embedding", X_);
+    tgt_emb_ = embedding("tgt_embedding", tgt_);
+
+    if (S_ > 0) {
+      static_vsn_ = add(std::make_unique<VSN>(s, "static_encoder.vsn", H, S_, drop, act, seed += 100));
+      const int64_t n_states = getb("one_rnn_initial_state") ? 1 : layers_;
+      const int64_t n_contexts = 2 + (lstm_ ? 2 : 1) * n_states;
+      for (int64_t i = 0; i < n_contexts; ++i)
+        context_.push_back(add(std::make_unique<GRN>(s, "static_encoder.context_grns." + std::to_string(i), H, H, 0,
+                                                     false, drop, elu, ++seed)));
+    }
+    const int64_t n_hist = X_ + std::max<int64_t>(F_, 1) + tgt_;
+    hist_vsn_ = add(std::make_unique<VSN>(s, "temporal_encoder.history_vsn", H, n_hist, drop, act, seed += 100));
+    hist_rnn_ = add(std::make_unique<StackedRnn>(s, "temporal_encoder.history_encoder", lstm_, H, layers_));
+    futr_rnn_ = add(std::make_unique<StackedRnn>(s, "temporal_encoder.future_encoder", lstm_, H, layers_));
+    futr_vsn_ = add(std::make_unique<VSN>(s, "temporal_encoder.future_vsn", H, std::max<int64_t>(F_, 1), drop, act,
+                                          seed += 100));
+    input_gate_ = add(std::make_unique<GLU>(s, "temporal_encoder.input_gate", H, H));
+    input_ln_ = add(std::make_unique<nn::LayerNorm>(s, "temporal_encoder.input_gate_ln", H, 1e-3f));
+    const std::string d = "temporal_fusion_decoder.";
+    enrich_ = add(std::make_unique<GRN>(s, d + "enrichment_grn", H, H, 0, true, drop, act, ++seed));
+    attn_ = add(std::make_unique<InterpretableAttention>(s, d + "attention", H, heads,
+                                                         static_cast<float>(getf("attn_dropout")), drop, seed += 2));
+    attn_gate_ = add(std::make_unique<GLU>(s, d + "attention_gate", H, H));
+    attn_ln_ = add(std::make_unique<nn::LayerNorm>(s, d + "attention_ln", H, 1e-3f));
+    ff_ = add(std::make_unique<GRN>(s, d + "positionwise_grn", H, H, 0, false, drop, act, ++seed));
+    dec_gate_ = add(std::make_unique<GLU>(s, d + "decoder_gate", H, H));
+    dec_ln_ = add(std::make_unique<nn::LayerNorm>(s, d + "decoder_ln", H, 1e-3f));
+    out_ = add(std::make_unique<nn::Linear>(s, "output_adapter", H, n_outputs()));
+  }
+
+  // insample_y [B, L], futr_exog [B, L + h, F], hist_exog [B, L, X], stat_exog [B, S] -> [B, h, Q].
+  Var forward(const WindowBatch& w) override {
+    const int64_t L = input_size(), h = this->h(), T = L + h;
+    nn::ParameterStore& s = store_;
+    ND_CHECK(w.insample_y.rank() == 2 && w.insample_y.size(1) == L, "TFT: expected insample_y [B, ", L, "], got ",
+             w.insample_y.shape().str());
+    ND_CHECK(F_ == 0 || w.futr_exog.defined(), "TFT: futr_exog missing");
+    ND_CHECK(X_ == 0 || w.hist_exog.defined(), "TFT: hist_exog missing");
+    ND_CHECK(S_ == 0 || w.stat_exog.defined(), "TFT: stat_exog missing");
+    Var y = ops::unsqueeze(w.insample_y, 2);  // [B, L, 1]
+    // No future exogenous variables: NF's stand-in is the last input value over all L + h steps.
+    Var futr = F_ > 0 ? w.futr_exog : ops::gather(ops::slice(y, 1, L - 1, L), 1, std::vector<int64_t>(T, 0));
+
+    // Embeddings: [B, L, tgt, H], [B, T, F, H], [B, L, X, H], [B, S, H].
+    Var tgt = tgt_emb_.forward(s, y);  // every target embedding reads the one target
+    Var k_inp = futr_emb_.forward(s, futr);
+
+    // Static covariate encoder: context vectors for selection (cs), enrichment (ce) and the
+    // initial LSTM states (all zeros without static variables, which the GRNs' bias-free lin_c
+    // and the RNNs treat as absent).
+    Var cs, ce, w_stat;
+    StackedRnn::State s0;
+    if (S_ > 0) {
+      auto [ctx, ws] = static_vsn_->forward(stat_emb_.forward(s, w.stat_exog));  // [B, H], [B, S]
+      w_stat = ws;
+      cs = context_[0]->forward(ctx);
+      ce = context_[1]->forward(ctx);
+      const int64_t n_states = (static_cast<int64_t>(context_.size()) - 2) / (lstm_ ? 2 : 1);
+      for (int64_t i = 0; i < n_states; ++i) {
+        s0.h.push_back(context_[static_cast<size_t>(2 + i)]->forward(ctx));
+        if (lstm_) s0.c.push_back(context_[static_cast<size_t>(2 + n_states + i)]->forward(ctx));
+      }
+      for (int64_t l = 1; n_states == 1 && l < layers_; ++l) {  // one_rnn_initial_state: shared by every layer
+        s0.h.push_back(s0.h[0]);
+        if (lstm_) s0.c.push_back(s0.c[0]);
+      }
+    }
+
+    // Temporal covariate encoder. Historic variables: [hist exog | futr exog | target].
+    std::vector<Var> hist_parts;
+    if (X_ > 0) hist_parts.push_back(hist_emb_.forward(s, w.hist_exog));
+    hist_parts.push_back(ops::slice(k_inp, 1, 0, L));
+    hist_parts.push_back(tgt);
+    auto [hist_feat, w_hist] = hist_vsn_->forward(ops::concat(hist_parts, 2), cs);  // [B, L, H], [B, L, n]
+    StackedRnn::State s1, unused;
+    Var history = hist_rnn_->forward(hist_feat, s0, &s1);
+    auto [futr_feat, w_futr] = futr_vsn_->forward(ops::slice(k_inp, 1, L, T), cs);  // [B, h, H], [B, h, F]
+    Var future = futr_rnn_->forward(futr_feat, s1, &unused);
+    Var temporal = ops::add(input_gate_->forward(ops::concat({history, future}, 1)),
+                            ops::concat({hist_feat, futr_feat}, 1));
+    temporal = input_ln_->forward(temporal);  // [B, T, H]
+
+    // Temporal fusion decoder: static enrichment, causal attention (outputs of the h future rows
+    // only; all rows when recording the attention map), gated skips, position-wise GRN.
+    Var enriched = enrich_->forward(temporal, ce);
+    const bool record = !training_;
+    auto [att, prob] = attn_->forward(enriched, record ? 0 : L);
+    if (record) att = ops::slice(att, 1, L, T);
+    Var x = attn_ln_->forward(ops::add(attn_gate_->forward(att), ops::slice(enriched, 1, L, T)));
+    x = ff_->forward(x);
+    x = dec_ln_->forward(ops::add(dec_gate_->forward(x), ops::slice(temporal, 1, L, T)));
+    if (record) remember(w_hist, w_futr, w_stat, prob);
+    return out_->forward(x);  // [B, h, Q]
+  }
+
+  void set_training(bool on) override {
+    training_ = on;
+    if (!on) fresh_record_ = true;  // the next eval forward starts a new record
+    for (nn::Module* m : modules_) m->train(on);
+  }
+
+  std::vector<NamedArray> interpretability() const override {
+    if (windows_ == 0) return {};
+    const int64_t L = input_size(), h = this->h(), T = L + h;
+    auto mean = [&](const std::string& name, const std::vector<double>& sum, std::vector<int64_t> shape,
+                    std::vector<std::string> labels) {
+      NamedArray a{name, std::move(shape), {}, std::move(labels)};
+      for (double v : sum) a.values.push_back(static_cast<float>(v / static_cast<double>(windows_)));
+      return a;
+    };
+    std::vector<std::string> hist = hist_exog_list(), futr = futr_exog_list();
+    hist.insert(hist.end(), futr.begin(), futr.end());
+    if (F_ == 0) hist.push_back("repeated_target");
+    for (int64_t t = 0; t < tgt_; ++t)
+      hist.push_back(tgt_ > 1 ? "observed_target_" + std::to_string(t + 1) : "observed_target");
+    std::vector<NamedArray> out = {mean("attn_wts", attn_sum_, {T, T}, {}),
+                                   mean("history_vsn_wgts", hist_sum_, {L, static_cast<int64_t>(hist.size())}, hist),
+                                   mean("future_vsn_wgts", futr_sum_, {h, std::max<int64_t>(F_, 1)},
+                                        F_ > 0 ? futr : std::vector<std::string>{"repeated_target"})};
+    if (S_ > 0) out.push_back(mean("static_encoder_sparse_weights", stat_sum_, {S_}, stat_exog_list()));
+    return out;
+  }
+
+ private:
+  template <typename M>
+  M* add(std::unique_ptr<M> m) {
+    M* raw = m.get();
+    modules_.push_back(raw);
+    owned_.push_back(std::move(m));
+    return raw;
+  }
+
+  // Adds this batch's weights (summed over its windows) to the record of the current inference.
+  void remember(Var w_hist, Var w_futr, Var w_stat, Var prob) {
+    if (fresh_record_) {
+      windows_ = 0;
+      for (auto* v : {&hist_sum_, &futr_sum_, &stat_sum_, &attn_sum_}) v->clear();
+      fresh_record_ = false;
+    }
+    auto acc = [](std::vector<double>* sum, Var v) {
+      if (!v.defined()) return;
+      const int64_t B = v.size(0), n = v.numel() / B;
+      if (sum->empty()) sum->assign(static_cast<size_t>(n), 0.0);
+      const float* p = v.data();
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t i = 0; i < n; ++i) (*sum)[static_cast<size_t>(i)] += p[b * n + i];
+    };
+    acc(&hist_sum_, w_hist);
+    acc(&futr_sum_, w_futr);
+    acc(&stat_sum_, w_stat);
+    acc(&attn_sum_, prob);
+    windows_ += w_hist.size(0);
+  }
+
+  int64_t F_ = 0, X_ = 0, S_ = 0, tgt_ = 1, layers_ = 1;
+  bool lstm_ = true, training_ = true, fresh_record_ = true;
+  ContinuousEmbedding stat_emb_, futr_emb_, hist_emb_, tgt_emb_;
+  VSN *static_vsn_ = nullptr, *hist_vsn_ = nullptr, *futr_vsn_ = nullptr;
+  std::vector<GRN*> context_;
+  StackedRnn *hist_rnn_ = nullptr, *futr_rnn_ = nullptr;
+  GLU *input_gate_ = nullptr, *attn_gate_ = nullptr, *dec_gate_ = nullptr;
+  nn::LayerNorm *input_ln_ = nullptr, *attn_ln_ = nullptr, *dec_ln_ = nullptr;
+  GRN *enrich_ = nullptr, *ff_ = nullptr;
+  InterpretableAttention* attn_ = nullptr;
+  nn::Linear* out_ = nullptr;
+  std::vector<nn::Module*> modules_;
+  std::vector<std::unique_ptr<nn::Module>> owned_;
+  // Record of the last inference: sums over its windows.
+  int64_t windows_ = 0;
+  std::vector<double> hist_sum_, futr_sum_, stat_sum_, attn_sum_;
+};
+
+}  // namespace
+
+ModelInfo tft_info() {
+  ModelInfo info;
+  info.name = "TFT";
+  info.description = "Temporal Fusion Transformer: variable selection, LSTM encoder, interpretable attention "
+                     "(Lim et al. 2021)";
+  info.params = common_params({{"inference_windows_batch_size", 1024}, {"scaler_type", "robust"}});
+  info.params.insert(info.params.begin() + 2, {"tgt_size", 1, "number of target embeddings (NF's tgt_size)"});
+  info.params.push_back({"hidden_size", 128, "units of the embeddings, GRNs, LSTMs and attention"});
+  info.params.push_back({"n_head", 4, "attention heads (hidden_size must be divisible by it)"});
+  info.params.push_back({"attn_dropout", 0.0, "dropout on the attention probabilities"});
+  info.params.push_back({"grn_activation", "ELU",
+                         "GRN activation: ReLU, Softplus, Tanh, SELU, LeakyReLU, Sigmoid, ELU, GELU"});
+  info.params.push_back({"n_rnn_layers", 1, "layers of the encoder and decoder RNNs"});
+  info.params.push_back({"rnn_type", "lstm", "encoder / decoder RNN: lstm or gru"});
+  info.params.push_back({"one_rnn_initial_state", false,
+                         "initialize every RNN layer with the same static context state"});
+  info.params.push_back({"dropout", 0.1, "dropout of the GRNs and of the attention output"});
+  info.futr_exog = info.hist_exog = info.stat_exog = true;
+  info.create = [](const json& cfg) { return std::make_unique<TFTModel>(cfg); };
+  return info;
+}
+
+}  // namespace nd::models
