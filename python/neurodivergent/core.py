@@ -92,7 +92,15 @@ class NeuralForecast:
     # ---- helpers -----------------------------------------------------------------------------
     def _new_engine(self) -> "_core.Engine":
         specs = [(type(m).__name__, json.dumps(m._engine_kwargs())) for m in self.models]
-        return _core.Engine(specs, self._freq_alias, self.local_scaler_type or "")
+        engine = _core.Engine(specs, self._freq_alias, self.local_scaler_type or "")
+        self._link(self.models, engine)
+        return engine
+
+    @staticmethod
+    def _link(models: Sequence[BaseModel], engine: "_core.Engine") -> None:
+        """Each model learns where its engine model lives (TFT's interpretability methods read it)."""
+        for k, m in enumerate(models):
+            m.__dict__["_nd_link"] = (engine, k)
 
     def _exog(self, kind: str) -> list[str]:
         cols: list[str] = []
@@ -287,6 +295,7 @@ class NeuralForecast:
         self.local_scaler_type = meta.get("local_scaler_type")
         self._freq_alias = engine.freq
         self._engine = engine
+        NeuralForecast._link(models, engine)
         self._cols = (meta.get("id_col", "unique_id"), meta.get("time_col", "ds"), meta.get("target_col", "y"))
         train = engine.train_frame()
         id_dtype = np.dtype(meta.get("id_dtype", "object"))

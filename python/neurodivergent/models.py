@@ -113,6 +113,55 @@ class BaseModel:
         return dict(self._config)
 
 
+class _TFTInterpretability:
+    """NeuralForecast's TFT interpretability methods, read from the engine model's record of the
+    last predict: the attention and variable selection weights averaged over its windows (NF
+    averages the last batch of the predict only, the same thing when the predict fits one batch)."""
+
+    def _record(self) -> dict[str, Any]:
+        link = self.__dict__.get("_nd_link")
+        rec = link[0].interpretability(link[1]) if link is not None else {}
+        if not rec:
+            raise ValueError("No interpretability_params. Make a prediction using the model to generate them.")
+        return rec
+
+    def feature_importances(self) -> dict[str, Any]:
+        """Variable selection weights of the last predict, as NeuralForecast's TFT.feature_importances:
+        'Past variable importance over time' ([input_size, historic variables]), 'Future variable
+        importance over time' ([h, future variables], with future exogenous variables) and 'Static
+        covariates' (one importance per static variable, ascending), pandas DataFrames."""
+        import pandas as pd
+
+        rec = self._record()
+        values, labels = rec["history_vsn_wgts"]
+        out = {"Past variable importance over time": pd.DataFrame(values, columns=labels)}
+        if self._config.get("futr_exog_list"):
+            values, labels = rec["future_vsn_wgts"]
+            out["Future variable importance over time"] = pd.DataFrame(values, columns=labels)
+        if "static_encoder_sparse_weights" in rec:
+            values, labels = rec["static_encoder_sparse_weights"]
+            out["Static covariates"] = pd.DataFrame(values, index=labels, columns=["importance"]).sort_values(
+                by="importance")
+        return out
+
+    def attention_weights(self) -> Any:
+        """The attention of the last predict averaged over windows and heads: a numpy array
+        [input_size + h, input_size + h] whose row t holds the weights query t gives the steps <= t."""
+        return self._record()["attn_wts"][0]
+
+    def feature_importance_correlations(self) -> Any:
+        """Spearman correlations between the past variables' importances and the mean attention the
+        forecast steps pay to each input step (NeuralForecast's TFT.feature_importance_correlations)."""
+        L = self._config["input_size"]
+        attention = self.attention_weights()[L:, :].mean(axis=0)
+        p_c = self.feature_importances()["Past variable importance over time"]
+        p_c["Correlation with Mean Attention"] = attention[:L]
+        return p_c.corr(method="spearman").round(2)
+
+
+_EXTRA_BASES: dict[str, tuple[type, ...]] = {"TFT": (_TFTInterpretability,)}
+
+
 def _doc(info: dict[str, Any]) -> str:
     lines = [info["description"], "", "Parameters", "----------"]
     for p in info["params"]:
@@ -163,7 +212,7 @@ def _signature(info: dict[str, Any]) -> inspect.Signature:
 
 __all__: list[str] = []
 for _info in _SCHEMA:
-    _cls = type(_info["name"], (BaseModel,), {"_info": _info, "__doc__": _doc(_info), "__module__": __name__})
+    _cls = type(_info["name"], _EXTRA_BASES.get(_info["name"], ()) + (BaseModel,), {"_info": _info, "__doc__": _doc(_info), "__module__": __name__})
     _cls.__signature__ = _signature(_info)  # type: ignore[attr-defined]
     globals()[_info["name"]] = _cls
     __all__.append(_info["name"])

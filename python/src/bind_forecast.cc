@@ -162,6 +162,14 @@ void bind_forecast(nb::module_& m) {
           },
           nb::arg("k"))
       .def(
+          "interpretability",
+          [](Engine& e, size_t k) {
+            ND_CHECK(k < e.nf->models().size(), "model index ", k, " out of range (", e.nf->models().size(),
+                     " models)");
+            return interpretability_dict(*e.nf->models()[k]);
+          },
+          nb::arg("k"), "Model k's record of the last predict (see Model::interpretability), {name: (array, labels)}.")
+      .def(
           "load_state_dict",
           [](Engine& e, size_t k, const std::map<std::string, InAny>& w) {
             return load_weights(store_of(*e.nf, k), w, "model " + std::to_string(k));

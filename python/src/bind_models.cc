@@ -69,6 +69,13 @@ std::vector<std::string> load_weights(nn::ParameterStore& s, const std::map<std:
   return unused;
 }
 
+nb::dict interpretability_dict(const models::Model& m) {
+  nb::dict d;
+  for (models::NamedArray& a : m.interpretability())
+    d[a.name.c_str()] = nb::make_tuple(to_numpy(std::move(a.values), a.shape), a.labels);
+  return d;
+}
+
 namespace {
 
 class PyModel {
@@ -130,6 +137,8 @@ class PyModel {
     return nb::make_tuple(loss.item(), grads);
   }
 
+  nb::dict interpretability() const { return interpretability_dict(*m_); }
+
   models::Model& model() { return *m_; }
 
  private:
@@ -166,6 +175,9 @@ void bind_models(nb::module_& m) {
       .def_prop_ro("config", &PyModel::config)
       .def("state_dict", &PyModel::state_dict)
       .def("load_state_dict", &PyModel::load_state_dict, nb::arg("weights"))
+      .def("interpretability", &PyModel::interpretability,
+           "What the last eval-mode forward exposed (TFT: attention and variable selection weights, averaged over "
+           "the batch), as {name: (array, labels)}.")
       .def("forward", &PyModel::forward, nb::arg("insample_y"), nb::arg("insample_mask"),
            nb::arg("futr_exog") = nb::none(), nb::arg("hist_exog") = nb::none(), nb::arg("stat_exog") = nb::none(),
            nb::arg("training") = false)

@@ -52,7 +52,13 @@ std::vector<T> to_vector(const A& a) {
 
 #include "nd/nn/parameters.h"
 
+namespace nd::models {
+class Model;
+}
+
 namespace nd::py {
+// Model::interpretability() as {name: (array, labels)}. Defined in bind_models.cc.
+nb::dict interpretability_dict(const models::Model& m);
 // Copies state_dict-named arrays into a parameter store: every parameter must be present with its
 // shape; returns the names the store does not have. Defined in bind_models.cc.
 std::vector<std::string> load_weights(nn::ParameterStore& s, const std::map<std::string, InAny>& weights,

@@ -69,9 +69,14 @@ CASES = [
     ("FEDformer", "all_modes_exog_mq", dict(h=5, input_size=15, hidden_size=16, modes=64, mode_select="low",
                                             conv_hidden_size=6, activation="relu", decoder_layers=2,
                                             MovingAvg_window=7, futr_exog_list=["f1", "f2"], loss="MQ")),
+    ("TFT", "small", dict(h=6, input_size=12, hidden_size=8, n_head=2)),
+    ("TFT", "exog_two_lstm_layers", dict(h=5, input_size=8, hidden_size=8, n_head=4, n_rnn_layers=2, **EXOG)),
+    ("TFT", "exog_gru_shared_state_mq", dict(h=7, input_size=5, hidden_size=6, n_head=3, rnn_type="gru",
+                                             n_rnn_layers=2, one_rnn_initial_state=True, grn_activation="SELU",
+                                             loss="MQ", **EXOG)),
 ]
 GRADIENT_MODELS = {"MLP", "NHITS", "LSTM", "NLinear", "DLinear", "GRU", "RNN", "TCN", "NBEATS", "PatchTST",
-                   "VanillaTransformer", "Informer", "Autoformer", "FEDformer"}
+                   "VanillaTransformer", "Informer", "Autoformer", "FEDformer", "TFT"}
 B = 4
 
 
@@ -167,3 +172,36 @@ def test_gradient_parity(model, name, hp):
         worst = max(worst, err)
         assert err < 1e-4, f"{k}: gradient max rel diff {err:.2e}"
     print(f"{model}/{name}: loss {our_loss:.6f} vs {loss.item():.6f}, worst gradient rel diff {worst:.2e}")
+
+
+@pytest.mark.parametrize("model,name,hp", [c for c in CASES if c[0] == "TFT"],
+                         ids=[f"{m}-{n}" for m, n, _ in CASES if m == "TFT"])
+def test_tft_interpretability_parity(model, name, hp):
+    """After a forward in eval mode, the engine's record equals NeuralForecast's
+    interpretability_params averaged over the batch (the attention also over heads)."""
+    nf_model, ours = build(model, hp, seed=3)
+    nf_model.eval()
+    b, _ = batch(hp, seed=17)
+    with torch.no_grad():
+        nf_model(b)
+    ours.forward(**ours_inputs(b))
+    rec = ours.interpretability()
+    ref = nf_model.interpretability_params
+    L, h = hp["input_size"], hp["h"]
+    want = {"attn_wts": ref["attn_wts"].mean(dim=0).mean(dim=0).numpy(),
+            "history_vsn_wgts": ref["history_vsn_wgts"].mean(dim=0).numpy(),
+            "future_vsn_wgts": ref["future_vsn_wgts"].mean(dim=0).numpy()}
+    if hp.get("stat_exog_list"):
+        want["static_encoder_sparse_weights"] = ref["static_encoder_sparse_weights"].mean(dim=0).numpy()
+    assert set(rec) == set(want)
+    assert rec["attn_wts"][0].shape == (L + h, L + h)
+    for k, v in want.items():
+        got = rec[k][0]
+        assert got.shape == v.shape, k
+        assert np.max(np.abs(got - v)) < 2e-6, f"{k}: max diff {np.max(np.abs(got - v)):.2e}"
+    np.testing.assert_allclose(rec["attn_wts"][0].sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(rec["history_vsn_wgts"][0].sum(axis=1), 1.0, atol=1e-5)
+    assert np.all(np.triu(rec["attn_wts"][0], 1) == 0.0)
+    labels = rec["history_vsn_wgts"][1]
+    assert labels == hp.get("hist_exog_list", []) + hp.get("futr_exog_list", []) + (
+        [] if hp.get("futr_exog_list") else ["repeated_target"]) + ["observed_target"]
