@@ -10,9 +10,9 @@
 // projection of the h future steps.
 //
 // Differences from NF: unknown grn_activation names are refused (NF silently falls back to ELU)
-// and so is "GLU" (NF's GRN fails on it: GLU halves the width); during training only the h
-// future query rows of the attention are computed (NF computes all L + h and drops the first L:
-// same result). After inference the model keeps attention and variable-selection weights averaged
+// and so is "GLU" (NF's GRN fails on it: GLU halves the width); training runs the attention
+// through the flash-attention op (never materializing the [L + h, L + h] map; same result, another
+// dropout stream). After inference the model keeps attention and variable-selection weights averaged
 // over all windows of the last predict (NF keeps those of the last batch only) with the historic
 // variables labelled in their true order (NF names the repeated target of a model without future
 // exogenous variables "observed_target" and vice versa).
@@ -27,6 +27,7 @@
 
 #include "models/models_internal.h"
 #include "nd/ops/activation.h"
+#include "nd/ops/attention.h"
 #include "nd/ops/elementwise.h"
 #include "nd/ops/linear.h"
 #include "nd/ops/reduce.h"
@@ -197,7 +198,7 @@ class InterpretableAttention : public nn::Module {
  public:
   InterpretableAttention(nn::ParameterStore& s, const std::string& name, int64_t hidden, int64_t heads,
                          float attn_dropout, float dropout, uint64_t seed)
-      : nn::Module(s, name), heads_(heads), d_(hidden / heads) {
+      : nn::Module(s, name), heads_(heads), d_(hidden / heads), seed_(seed * 7919u + 3u) {
     qkv_ = std::make_unique<nn::Linear>(s, child_name("qkv_linears"), hidden, (2 * heads + 1) * d_, false);
     out_ = std::make_unique<nn::Linear>(s, child_name("out_proj"), d_, hidden, false);
     attn_drop_ = std::make_unique<nn::Dropout>(s, child_name("attn_dropout"), attn_dropout, seed);
@@ -206,29 +207,43 @@ class InterpretableAttention : public nn::Module {
     register_child(out_drop_.get());
   }
 
-  // x [B, T, hidden]; the queries of rows q0..T-1 only -> out [B, T - q0, hidden] and the
-  // head-averaged attention probabilities [B, T - q0, T].
-  std::pair<Var, Var> forward(Var x, int64_t q0) {
+  // x [B, T, hidden] -> out [B, T, hidden]; with `probs`, also the head-averaged attention
+  // probabilities [B, T, T] (then the scores are materialized; otherwise the flash-attention op
+  // runs with v repeated over the heads: mean_h(P_h v) is the same).
+  std::pair<Var, Var> forward(Var x, bool probs) {
     Graph& g = x.graph();
-    const int64_t B = x.size(0), T = x.size(1), M = heads_, D = d_, Tq = T - q0;
-    Var qkv = qkv_->forward(x);                                            // [B, T, (2M + 1) D]
-    auto heads = [&](Var t, int64_t len) {                                 // [B, len, M D] -> [B M, len, D]
-      return ops::reshape(ops::permute(ops::reshape(t, Shape{B, len, M, D}), {0, 2, 1, 3}), Shape{B * M, len, D});
+    const int64_t B = x.size(0), T = x.size(1), M = heads_, D = d_;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+    Var qkv = qkv_->forward(x);  // [B, T, (2M + 1) D]
+    auto heads = [&](Var t) {    // [B, T, M D] -> [B, M, T, D]
+      return ops::permute(ops::reshape(t, Shape{B, T, M, D}), {0, 2, 1, 3});
     };
-    Var q = heads(ops::slice(ops::slice(qkv, 1, q0, T), 2, 0, M * D), Tq);
-    Var k = heads(ops::slice(qkv, 2, M * D, 2 * M * D), T);
-    Var v = ops::slice(qkv, 2, 2 * M * D, (2 * M + 1) * D);                // [B, T, D]
-    Var score = ops::mul(ops::bmm(q, k, false, true), 1.0f / std::sqrt(static_cast<float>(D)));  // [B M, Tq, T]
-    float* mask = g.arena().alloc(Tq * T);
-    for (int64_t i = 0; i < Tq; ++i)
-      for (int64_t j = 0; j < T; ++j) mask[i * T + j] = j > q0 + i ? -std::numeric_limits<float>::infinity() : 0.0f;
-    Var prob = attn_drop_->forward(ops::softmax(ops::add(score, g.input(Tensor(mask, Shape{Tq, T}))), -1));
-    Var mean_prob = ops::mean(ops::reshape(prob, Shape{B, M, Tq, T}), {1});  // [B, Tq, T]
-    return {out_drop_->forward(out_->forward(ops::bmm(mean_prob, v))), mean_prob};
+    Var q = heads(ops::slice(qkv, 2, 0, M * D));
+    Var k = heads(ops::slice(qkv, 2, M * D, 2 * M * D));
+    Var v = ops::slice(qkv, 2, 2 * M * D, (2 * M + 1) * D);  // [B, T, D]
+    Var mixed, mean_prob;                                     // [B, T, D], [B, T, T]
+    if (!probs) {
+      ops::AttentionOptions o;
+      o.causal = true, o.scale = scale, o.training = attn_drop_->is_training();
+      o.dropout_p = attn_drop_->p(), o.seed = seed_ + calls_++;
+      Var vh = ops::gather(ops::unsqueeze(v, 1), 1, std::vector<int64_t>(M, 0));  // [B, M, T, D]
+      mixed = ops::mean(ops::scaled_dot_product_attention(q, k, vh, o), {1});
+    } else {
+      Var score = ops::bmm(ops::reshape(q, Shape{B * M, T, D}), ops::reshape(k, Shape{B * M, T, D}), false, true);
+      float* mask = g.arena().alloc(T * T);
+      for (int64_t i = 0; i < T; ++i)
+        for (int64_t j = 0; j < T; ++j) mask[i * T + j] = j > i ? -std::numeric_limits<float>::infinity() : 0.0f;
+      score = ops::add(ops::mul(score, scale), g.input(Tensor(mask, Shape{T, T})));
+      Var prob = attn_drop_->forward(ops::softmax(score, -1));         // [B M, T, T]
+      mean_prob = ops::mean(ops::reshape(prob, Shape{B, M, T, T}), {1});  // [B, T, T]
+      mixed = ops::bmm(mean_prob, v);
+    }
+    return {out_drop_->forward(out_->forward(mixed)), mean_prob};
   }
 
  private:
   int64_t heads_, d_;
+  uint64_t seed_, calls_ = 0;
   std::unique_ptr<nn::Linear> qkv_, out_;
   std::unique_ptr<nn::Dropout> attn_drop_, out_drop_;
 };
@@ -363,12 +378,12 @@ class TFTModel : public Model {
                             ops::concat({hist_feat, futr_feat}, 1));
     temporal = input_ln_->forward(temporal);  // [B, T, H]
 
-    // Temporal fusion decoder: static enrichment, causal attention (outputs of the h future rows
-    // only; all rows when recording the attention map), gated skips, position-wise GRN.
+    // Temporal fusion decoder: static enrichment, causal attention (its map is materialized only
+    // in inference, for the record), gated skips, position-wise GRN over the h future steps.
     Var enriched = enrich_->forward(temporal, ce);
     const bool record = !training_;
-    auto [att, prob] = attn_->forward(enriched, record ? 0 : L);
-    if (record) att = ops::slice(att, 1, L, T);
+    auto [att, prob] = attn_->forward(enriched, record);
+    att = ops::slice(att, 1, L, T);
     Var x = attn_ln_->forward(ops::add(attn_gate_->forward(att), ops::slice(enriched, 1, L, T)));
     x = ff_->forward(x);
     x = dec_ln_->forward(ops::add(dec_gate_->forward(x), ops::slice(temporal, 1, L, T)));

@@ -96,29 +96,44 @@ TEST(ModelsTFT, InterpretabilityShapesLabelsAndSums) {
 }
 
 // d(sum <forward, R>) / d(inputs) by central differences, exogenous inputs included: checks the
-// composition (masked attention, selection weights, gated skips, LSTM states from static context).
+// composition (masked attention, selection weights, gated skips, LSTM states from static context)
+// in both attention paths: materialized (inference) and flash (training; dropouts 0 here).
 TEST(ModelsTFT, InputGradientsMatchFiniteDifferences) {
   const int64_t B = 2, L = 5, h = 3;
   const json hp = {{"h", h},          {"input_size", L},     {"hidden_size", 8},        {"n_head", 2},
-                   {"n_rnn_layers", 2}, {"futr_exog_list", {"f"}}, {"hist_exog_list", {"x"}}, {"stat_exog_list", {"s1", "s2"}}};
+                   {"n_rnn_layers", 2}, {"dropout", 0.0},     {"futr_exog_list", {"f"}}, {"hist_exog_list", {"x"}},
+                   {"stat_exog_list", {"s1", "s2"}}};
   std::unique_ptr<Model> m = make_model("TFT", hp);
-  m->set_training(false);
-  nd::testing::GradCase gc;
-  gc.name = "tft";
-  gc.inputs = {Shape{B, L}, Shape{B, L + h, 1}, Shape{B, L, 1}, Shape{B, 2}};
-  gc.fn = [&](std::vector<Var>& in) {
-    WindowBatch w;
-    w.B = B, w.L = L, w.h = h;
-    w.insample_y = in[0];
-    w.futr_exog = in[1], w.hist_exog = in[2], w.stat_exog = in[3];
-    return std::vector<Var>{m->forward(w)};
-  };
-  gc.eps = 1e-2f;
-  gc.atol = 3e-3f;
-  gc.rtol = 3e-2f;
-  const nd::testing::GradReport r = nd::testing::gradcheck(gc);
-  EXPECT_LE(r.worst_ratio, 1.0) << r.where;
-  EXPECT_GT(r.checked, 0);
+  for (bool training : {false, true}) {
+    m->set_training(training);
+    nd::testing::GradCase gc;
+    gc.name = training ? "tft_train" : "tft_eval";
+    gc.inputs = {Shape{B, L}, Shape{B, L + h, 1}, Shape{B, L, 1}, Shape{B, 2}};
+    gc.fn = [&](std::vector<Var>& in) {
+      WindowBatch w;
+      w.B = B, w.L = L, w.h = h;
+      w.insample_y = in[0];
+      w.futr_exog = in[1], w.hist_exog = in[2], w.stat_exog = in[3];
+      return std::vector<Var>{m->forward(w)};
+    };
+    gc.eps = 1e-2f;
+    gc.atol = 3e-3f;
+    gc.rtol = 3e-2f;
+    const nd::testing::GradReport r = nd::testing::gradcheck(gc);
+    EXPECT_LE(r.worst_ratio, 1.0) << gc.name << ": " << r.where;
+    EXPECT_GT(r.checked, 0);
+  }
+}
+
+// Without dropout, training mode (flash attention, no record) computes what inference does.
+TEST(ModelsTFT, TrainingPathMatchesInferencePath) {
+  const json doc = testing::load_model_golden("tft.json");
+  for (const json& c : doc["cases"]) {
+    json tc = c;
+    tc["hparams"]["dropout"] = 0.0;
+    tc["train"] = true;
+    EXPECT_LE(testing::parity_error("TFT", tc), 1e-5) << c["name"];
+  }
 }
 
 TEST(ModelsTFT, SchemaFollowsNeuralForecast) {
