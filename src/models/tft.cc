@@ -10,9 +10,10 @@
 // projection of the h future steps.
 //
 // Differences from NF: unknown grn_activation names are refused (NF silently falls back to ELU)
-// and so is "GLU" (NF's GRN fails on it: GLU halves the width); training runs the attention
-// through the flash-attention op (never materializing the [L + h, L + h] map; same result, another
-// dropout stream). After inference the model keeps attention and variable-selection weights averaged
+// and so is "GLU" (NF's GRN fails on it: GLU halves the width); the attention runs through the
+// flash-attention op (never materializing the [L + h, L + h] maps of the batch; same result, its
+// own dropout stream), and in inference the attention map is recomputed window by window for the
+// record. After inference the model keeps attention and variable-selection weights averaged
 // over all windows of the last predict (NF keeps those of the last batch only) with the historic
 // variables labelled in their true order (NF names the repeated target of a model without future
 // exogenous variables "observed_target" and vice versa).
@@ -155,16 +156,20 @@ class TFTModel : public Model {
                             ops::concat({hist_feat, futr_feat}, 1));
     temporal = input_ln_->forward(temporal);  // [B, T, H]
 
-    // Temporal fusion decoder: static enrichment, causal attention (its map is materialized only
-    // in inference, for the record), gated skips, position-wise GRN over the h future steps.
-    Var enriched = enrich_->forward(temporal, ce);
+    // Temporal fusion decoder: static enrichment, causal attention, gated skips, position-wise GRN
+    // over the h future steps. In inference the weights are added to the record of this predict.
     const bool record = !training_;
-    auto [att, prob] = attn_->forward(enriched, record);
-    att = ops::slice(att, 1, L, T);
+    if (record && fresh_record_) {
+      windows_ = 0;
+      for (auto* v : {&hist_sum_, &futr_sum_, &stat_sum_, &attn_sum_}) v->clear();
+      fresh_record_ = false;
+    }
+    Var enriched = enrich_->forward(temporal, ce);
+    Var att = ops::slice(attn_->forward(enriched, record ? &attn_sum_ : nullptr), 1, L, T);
     Var x = attn_ln_->forward(ops::add(attn_gate_->forward(att), ops::slice(enriched, 1, L, T)));
     x = ff_->forward(x);
     x = dec_ln_->forward(ops::add(dec_gate_->forward(x), ops::slice(temporal, 1, L, T)));
-    if (record) remember(w_hist, w_futr, w_stat, prob);
+    if (record) remember(w_hist, w_futr, w_stat);
     return out_->forward(x);  // [B, h, Q]
   }
 
@@ -205,13 +210,9 @@ class TFTModel : public Model {
     return raw;
   }
 
-  // Adds this batch's weights (summed over its windows) to the record of the current inference.
-  void remember(Var w_hist, Var w_futr, Var w_stat, Var prob) {
-    if (fresh_record_) {
-      windows_ = 0;
-      for (auto* v : {&hist_sum_, &futr_sum_, &stat_sum_, &attn_sum_}) v->clear();
-      fresh_record_ = false;
-    }
+  // Adds this batch's selection weights (summed over its windows) to the record of the current
+  // inference (the attention has been added by the attention layer).
+  void remember(Var w_hist, Var w_futr, Var w_stat) {
     auto acc = [](std::vector<double>* sum, Var v) {
       if (!v.defined()) return;
       const int64_t B = v.size(0), n = v.numel() / B;
@@ -223,7 +224,6 @@ class TFTModel : public Model {
     acc(&hist_sum_, w_hist);
     acc(&futr_sum_, w_futr);
     acc(&stat_sum_, w_stat);
-    acc(&attn_sum_, prob);
     windows_ += w_hist.size(0);
   }
 

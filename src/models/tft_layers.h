@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "nd/kernels/activation.h"
+#include "nd/kernels/gemm.h"
+#include "nd/kernels/softmax.h"
 #include "nd/nn/layers.h"
 #include "nd/ops/activation.h"
 #include "nd/ops/attention.h"
@@ -192,11 +194,11 @@ class InterpretableAttention : public nn::Module {
     register_child(out_drop_.get());
   }
 
-  // x [B, T, hidden] -> out [B, T, hidden]; with `probs`, also the head-averaged attention
-  // probabilities [B, T, T] (then the scores are materialized; otherwise the flash-attention op
-  // runs with v repeated over the heads: mean_h(P_h v) is the same).
-  std::pair<Var, Var> forward(Var x, bool probs) {
-    Graph& g = x.graph();
+  // x [B, T, hidden] -> out [B, T, hidden] through the flash-attention op with v repeated over
+  // the heads (mean_h(P_h v) = (mean_h P_h) v, so no [T, T] map is materialized). With
+  // `attn_sum` ([T * T], zeros or a running sum), the head-averaged attention probabilities of
+  // every window are added to it, recomputed outside the tape one window and head at a time.
+  Var forward(Var x, std::vector<double>* attn_sum = nullptr) {
     const int64_t B = x.size(0), T = x.size(1), M = heads_, D = d_;
     const float scale = 1.0f / std::sqrt(static_cast<float>(D));
     Var qkv = qkv_->forward(x);  // [B, T, (2M + 1) D]
@@ -206,27 +208,31 @@ class InterpretableAttention : public nn::Module {
     Var q = heads(ops::slice(qkv, 2, 0, M * D));
     Var k = heads(ops::slice(qkv, 2, M * D, 2 * M * D));
     Var v = ops::slice(qkv, 2, 2 * M * D, (2 * M + 1) * D);  // [B, T, D]
-    Var mixed, mean_prob;                                     // [B, T, D], [B, T, T]
-    if (!probs) {
-      ops::AttentionOptions o;
-      o.causal = true, o.scale = scale, o.training = attn_drop_->is_training();
-      o.dropout_p = attn_drop_->p(), o.seed = seed_ + calls_++;
-      Var vh = ops::gather(ops::unsqueeze(v, 1), 1, std::vector<int64_t>(M, 0));  // [B, M, T, D]
-      mixed = ops::mean(ops::scaled_dot_product_attention(q, k, vh, o), {1});
-    } else {
-      Var score = ops::bmm(ops::reshape(q, Shape{B * M, T, D}), ops::reshape(k, Shape{B * M, T, D}), false, true);
-      float* mask = g.arena().alloc(T * T);
-      for (int64_t i = 0; i < T; ++i)
-        for (int64_t j = 0; j < T; ++j) mask[i * T + j] = j > i ? -std::numeric_limits<float>::infinity() : 0.0f;
-      score = ops::add(ops::mul(score, scale), g.input(Tensor(mask, Shape{T, T})));
-      Var prob = attn_drop_->forward(ops::softmax(score, -1));         // [B M, T, T]
-      mean_prob = ops::mean(ops::reshape(prob, Shape{B, M, T, T}), {1});  // [B, T, T]
-      mixed = ops::bmm(mean_prob, v);
-    }
-    return {out_drop_->forward(out_->forward(mixed)), mean_prob};
+    ops::AttentionOptions o;
+    o.causal = true, o.scale = scale, o.training = attn_drop_->is_training();
+    o.dropout_p = attn_drop_->p(), o.seed = seed_ + calls_++;
+    Var vh = ops::gather(ops::unsqueeze(v, 1), 1, std::vector<int64_t>(M, 0));  // [B, M, T, D]
+    Var mixed = ops::mean(ops::scaled_dot_product_attention(q, k, vh, o), {1});  // [B, T, D]
+    if (attn_sum) add_probabilities(q.data(), k.data(), B, T, scale, attn_sum);
+    return out_drop_->forward(out_->forward(mixed));
   }
 
  private:
+  // attn_sum[i, j] += mean over heads of softmax_j(scale q_i . k_j, j <= i), for each window.
+  void add_probabilities(const float* q, const float* k, int64_t B, int64_t T, float scale,
+                         std::vector<double>* attn_sum) const {
+    const int64_t M = heads_, D = d_;
+    if (attn_sum->empty()) attn_sum->assign(static_cast<size_t>(T * T), 0.0);
+    std::vector<float> s(static_cast<size_t>(T * T));
+    for (int64_t bm = 0; bm < B * M; ++bm) {
+      kernels::gemm(false, true, T, T, D, scale, q + bm * T * D, D, k + bm * T * D, D, 0.0f, s.data(), T);
+      for (int64_t i = 0; i < T; ++i)
+        for (int64_t j = i + 1; j < T; ++j) s[i * T + j] = -std::numeric_limits<float>::infinity();
+      kernels::softmax_forward(s.data(), s.data(), T, T);
+      for (int64_t e = 0; e < T * T; ++e) (*attn_sum)[static_cast<size_t>(e)] += s[e] / static_cast<double>(M);
+    }
+  }
+
   int64_t heads_, d_;
   uint64_t seed_, calls_ = 0;
   std::unique_ptr<nn::Linear> qkv_, out_;

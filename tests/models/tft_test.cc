@@ -96,8 +96,8 @@ TEST(ModelsTFT, InterpretabilityShapesLabelsAndSums) {
 }
 
 // d(sum <forward, R>) / d(inputs) by central differences, exogenous inputs included: checks the
-// composition (masked attention, selection weights, gated skips, LSTM states from static context)
-// in both attention paths: materialized (inference) and flash (training; dropouts 0 here).
+// composition (causal attention, selection weights, gated skips, LSTM states from static context)
+// in inference mode (which also records the weights) and training mode (dropouts 0 here).
 TEST(ModelsTFT, InputGradientsMatchFiniteDifferences) {
   const int64_t B = 2, L = 5, h = 3;
   const json hp = {{"h", h},          {"input_size", L},     {"hidden_size", 8},        {"n_head", 2},
@@ -125,7 +125,7 @@ TEST(ModelsTFT, InputGradientsMatchFiniteDifferences) {
   }
 }
 
-// Without dropout, training mode (flash attention, no record) computes what inference does.
+// Without dropout, training mode (no record) computes what inference does.
 TEST(ModelsTFT, TrainingPathMatchesInferencePath) {
   const json doc = testing::load_model_golden("tft.json");
   for (const json& c : doc["cases"]) {
