@@ -175,7 +175,8 @@ class TFTModel : public Model {
 
   void set_training(bool on) override {
     training_ = on;
-    if (!on) fresh_record_ = true;  // the next eval forward starts a new record
+    if (on) windows_ = 0;   // training changes the weights: the record would be stale
+    fresh_record_ = true;  // the next eval forward starts a new record
     for (nn::Module* m : modules_) m->train(on);
   }
 
