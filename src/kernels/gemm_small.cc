@@ -22,29 +22,48 @@ namespace nd::kernels::HWY_NAMESPACE {
 using DF = hn::ScalableTag<float>;
 using VF = hn::Vec<DF>;
 
-// Columns [j0, j0 + kVecs * N) of every row of C, accumulated in registers over k. bt is op(B)
-// staged as [k, ldbt] (zero padded), so full-vector loads stay inside it.
-template <size_t kVecs>
-HWY_INLINE void Block(DF d, bool ta, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-                      const float* bt, int64_t ldbt, size_t j0, float beta, float* c, int64_t ldc) {
+// Columns [j0, j0 + kVecs * N) of rows [i0, i0 + kRows) of C, accumulated in registers over k.
+// bt is op(B) staged as [k, ldbt] (zero padded), so full-vector loads stay inside it. Several rows
+// at once give independent multiply-add chains (one chain would wait on the FMA latency).
+template <size_t kVecs, size_t kRows>
+HWY_INLINE void Tile(DF d, bool ta, int64_t i0, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                     const float* bt, int64_t ldbt, size_t j0, float beta, float* c, int64_t ldc) {
   const size_t N = hn::Lanes(d);
-  for (int64_t i = 0; i < m; ++i) {
-    VF acc[kVecs];
-    for (size_t v = 0; v < kVecs; ++v) acc[v] = hn::Zero(d);
-    for (int64_t p = 0; p < k; ++p) {
+  VF acc[kRows][kVecs];
+  for (size_t r = 0; r < kRows; ++r)
+    for (size_t v = 0; v < kVecs; ++v) acc[r][v] = hn::Zero(d);
+  for (int64_t p = 0; p < k; ++p) {
+    const float* brow = bt + p * ldbt + j0;
+    VF bv[kVecs];
+    for (size_t v = 0; v < kVecs; ++v) bv[v] = hn::Load(d, brow + v * N);
+    for (size_t r = 0; r < kRows; ++r) {
+      const int64_t i = i0 + static_cast<int64_t>(r);
       const VF av = hn::Set(d, ta ? a[p * lda + i] : a[i * lda + p]);
-      const float* brow = bt + p * ldbt + j0;
-      for (size_t v = 0; v < kVecs; ++v) acc[v] = hn::MulAdd(av, hn::Load(d, brow + v * N), acc[v]);
+      for (size_t v = 0; v < kVecs; ++v) acc[r][v] = hn::MulAdd(av, bv[v], acc[r][v]);
     }
-    float* crow = c + i * ldc;
+  }
+  for (size_t r = 0; r < kRows; ++r) {
+    float* crow = c + (i0 + static_cast<int64_t>(r)) * ldc;
     for (size_t v = 0; v < kVecs; ++v) {
       const size_t j = j0 + v * N;
       const size_t cnt = std::min(N, static_cast<size_t>(n) - j);
-      VF r = alpha == 1.0f ? acc[v] : hn::Mul(hn::Set(d, alpha), acc[v]);
-      if (beta != 0.0f) r = hn::MulAdd(hn::Set(d, beta), LoadPart(d, crow + j, cnt), r);
-      StorePart(r, d, crow + j, cnt);
+      VF x = alpha == 1.0f ? acc[r][v] : hn::Mul(hn::Set(d, alpha), acc[r][v]);
+      if (beta != 0.0f) x = hn::MulAdd(hn::Set(d, beta), LoadPart(d, crow + j, cnt), x);
+      StorePart(x, d, crow + j, cnt);
     }
   }
+}
+
+// Every row of C for one column block: four rows at a time for one vector of columns, two for
+// two, then single rows.
+template <size_t kVecs>
+HWY_INLINE void Block(DF d, bool ta, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                      const float* bt, int64_t ldbt, size_t j0, float beta, float* c, int64_t ldc) {
+  constexpr size_t kRows = kVecs == 1 ? 4 : kVecs == 2 ? 2 : 1;
+  int64_t i = 0;
+  for (; i + static_cast<int64_t>(kRows) <= m; i += kRows)
+    Tile<kVecs, kRows>(d, ta, i, n, k, alpha, a, lda, bt, ldbt, j0, beta, c, ldc);
+  for (; i < m; ++i) Tile<kVecs, 1>(d, ta, i, n, k, alpha, a, lda, bt, ldbt, j0, beta, c, ldc);
 }
 
 void SmallBatched(bool ta, bool tb, int64_t q0, int64_t q1, int64_t m, int64_t n, int64_t k, float alpha,
@@ -57,14 +76,20 @@ void SmallBatched(bool ta, bool tb, int64_t q0, int64_t q1, int64_t m, int64_t n
   HWY_ALIGN float bt[kSmallGemmStage + 64];
   for (int64_t q = q0; q < q1; ++q) {
     const float* bq = b + q * sb;
-    for (int64_t p = 0; p < k; ++p) {
-      float* row = bt + p * ldbt;
-      if (tb) {
-        for (int64_t j = 0; j < n; ++j) row[j] = bq[j * ldb + p];
-      } else {
-        std::memcpy(row, bq + p * ldb, sizeof(float) * static_cast<size_t>(n));
+    if (tb) {
+      // B stored [n, k]: read its rows contiguously, scatter into the L1-resident stage.
+      for (int64_t j = 0; j < n; ++j) {
+        const float* brow = bq + j * ldb;
+        for (int64_t p = 0; p < k; ++p) bt[p * ldbt + j] = brow[p];
       }
-      std::fill(row + n, row + ldbt, 0.0f);
+      if (ldbt > n)
+        for (int64_t p = 0; p < k; ++p) std::fill(bt + p * ldbt + n, bt + (p + 1) * ldbt, 0.0f);
+    } else {
+      for (int64_t p = 0; p < k; ++p) {
+        float* row = bt + p * ldbt;
+        std::memcpy(row, bq + p * ldb, sizeof(float) * static_cast<size_t>(n));
+        std::fill(row + n, row + ldbt, 0.0f);
+      }
     }
     const float* aq = a + q * sa;
     float* cq = c + q * sc;
