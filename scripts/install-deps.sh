@@ -4,7 +4,7 @@
 set -euo pipefail
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 pkgs=(cmake ninja-build g++ pkg-config libopenblas-openmp-dev libhwy-dev nlohmann-json3-dev
-      libcli11-dev libkissfft-dev libgtest-dev libgmock-dev libbenchmark-dev python3)
+      libcli11-dev libkissfft-dev libdnnl-dev libgtest-dev libgmock-dev libbenchmark-dev python3)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -59,7 +59,11 @@ void binary_backward(Graph& g, const Node& n) {
       detail::sum_to(t, so, g.grad_accum(id), dst_shape);
     }
   };
-  if (wants_grad(g, n.in[0])) {
+  // For a + b and a - b, a's gradient is gy itself: when a has none yet, it takes over gy's buffer
+  // (gy is dead after this node) instead of a copy. b is handled first so it still reads gy intact.
+  const bool adopt_a = (op == BinOp::add || op == BinOp::sub) && a.shape == so && wants_grad(g, n.in[0]) &&
+                       n.in[0] != n.in[1] && g.grad_or_null(n.in[0]) == nullptr;
+  if (wants_grad(g, n.in[0]) && !adopt_a) {
     switch (op) {
       case BinOp::add:
       case BinOp::sub: reduce_into(n.in[0], gy, a.shape); break;
@@ -98,6 +102,7 @@ void binary_backward(Graph& g, const Node& n) {
       }
     }
   }
+  if (adopt_a && !g.grad_adopt(n.in[0], g.grad_or_null(n.out[0]))) reduce_into(n.in[0], gy, a.shape);
 }
 
 Var binary_op(BinOp op, Var a, Var b) {

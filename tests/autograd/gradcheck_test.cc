@@ -82,6 +82,18 @@ std::vector<GradCase> cases() {
       GRAD_CASE("bmm_ta_tb", (std::vector<Shape>{{2, 5, 3}, {2, 4, 5}}), { return {bmm(x[0], x[1], true, true)}; }),
       GRAD_CASE("linear_bias", (std::vector<Shape>{{2, 3, 5}, {4, 5}, {4}}), { return {linear(x[0], x[1], x[2])}; }),
       GRAD_CASE("linear_nobias", (std::vector<Shape>{{3, 5}, {4, 5}}), { return {linear(x[0], x[1])}; }),
+      // a + b / a - b hand their output gradient buffer to a (no copy): residual chains where a is
+      // reused later, outputs read twice, and a value added to itself
+      GRAD_CASE("residual_add_chain", (std::vector<Shape>{{3, 5}}), {
+        Var z = add(x[0], tanh(x[0]));
+        Var w = sub(z, mul(z, z));
+        return {add(w, x[0])};
+      }),
+      GRAD_CASE("add_output_reused", (std::vector<Shape>{{2, 4}, {2, 4}}), {
+        Var y = add(x[0], x[1]);
+        return {y, mul(y, x[0]), sub(x[1], y)};
+      }),
+      GRAD_CASE("add_self", (std::vector<Shape>{{4}}), { return {mul(add(x[0], x[0]), x[0])}; }),
       // reductions
       GRAD_CASE("sum_axis1", (std::vector<Shape>{{2, 3, 4}}), { return {sum(x[0], {1})}; }),
       GRAD_CASE("sum_axes_keepdim", (std::vector<Shape>{{2, 3, 4}}), { return {sum(x[0], {0, 2}, true)}; }),
