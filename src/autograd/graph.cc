@@ -10,7 +10,7 @@ namespace nd {
 const Tensor& Var::value() const { return g_->value(id_); }
 bool Var::requires_grad() const { return g_->requires_grad(id_); }
 Tensor Var::grad() const {
-  float* p = g_->grad_or_null(id_);
+  float* p = g_->grad_for_read(id_);
   return p ? Tensor(p, shape()) : Tensor();
 }
 float Var::item() const {
@@ -23,8 +23,8 @@ Graph::Graph(size_t arena_bytes) : arena_(arena_bytes) {
   nodes_.reserve(512);
 }
 
-Var Graph::add_var(const Tensor& t, bool requires_grad, float* grad, bool external) {
-  vars_.push_back({t, grad, requires_grad, external});
+Var Graph::add_var(const Tensor& t, bool requires_grad, float* grad, bool external, uint8_t* pending_zero) {
+  vars_.push_back({t, grad, requires_grad, external, pending_zero});
   return Var(this, static_cast<int32_t>(vars_.size() - 1));
 }
 
@@ -38,12 +38,12 @@ Var Graph::input(const Tensor& t, bool requires_grad) {
   return add_var(v, requires_grad && grad_enabled_, nullptr, false);
 }
 
-Var Graph::param(const Tensor& value, const Tensor& grad) {
+Var Graph::param(const Tensor& value, const Tensor& grad, uint8_t* pending_zero) {
   ND_CHECK(value.is_contiguous(), "parameter views must be contiguous, got ", value.shape.str());
   ND_CHECK(!grad.defined() || grad.shape == value.shape, "parameter gradient shape ", grad.shape.str(),
            " differs from value shape ", value.shape.str());
   const bool rg = grad_enabled_ && grad.defined();
-  return add_var(value, rg, rg ? grad.data : nullptr, rg);
+  return add_var(value, rg, rg ? grad.data : nullptr, rg, rg ? pending_zero : nullptr);
 }
 
 Var Graph::full(const Shape& s, float v) {
@@ -98,12 +98,24 @@ Node& Graph::record(Node::Backward bw, const Var* outs, int n_out, const Var* in
 float* Graph::grad_accum(int32_t id) {
   VarRec& r = vars_[id];
   if (!r.grad) r.grad = arena_.alloc_zeroed(r.value.numel());
+  if (r.pending_zero && *r.pending_zero) {
+    std::memset(r.grad, 0, sizeof(float) * static_cast<size_t>(r.value.numel()));
+    *r.pending_zero = 0;
+  }
   return r.grad;
+}
+
+float* Graph::grad_for_read(int32_t id) {
+  VarRec& r = vars_[id];
+  return r.pending_zero && *r.pending_zero ? grad_accum(id) : r.grad;
 }
 
 float* Graph::grad_write(int32_t id, bool* overwrite) {
   VarRec& r = vars_[id];
-  if (!r.grad) {
+  if (r.pending_zero && *r.pending_zero) {
+    *r.pending_zero = 0;
+    *overwrite = true;
+  } else if (!r.grad) {
     r.grad = arena_.alloc(r.value.numel());
     *overwrite = true;
   } else {

@@ -134,10 +134,19 @@ void MaskedScaleImpl(const float* x, const float* mask, float s, float* y, size_
 }
 
 // One 2^32-element chunk of dropout (the hash counter is 32-bit; chunks get their own key).
-void DropoutImpl(const float* x, uint32_t key, float thresh, float keep, float* y, float* factor, size_t n) {
+// y = x * factor, or y = r + x * factor when r is given (r may alias y).
+void DropoutImpl(const float* x, uint32_t key, float thresh, float keep, const float* r, float* y, float* factor,
+                 size_t n) {
   const hn::ScalableTag<float> d;
   const auto vt = hn::Set(d, thresh), vk = hn::Set(d, keep);
   const auto lanes = hn::Iota(hn::RebindToUnsigned<decltype(d)>(), 0);
+  if (r) {
+    ForEachVector(d, n, [&](size_t i, size_t cnt) HWY_ATTR {
+      const auto f = DropoutFactors(d, lanes, key, static_cast<uint32_t>(i), vt, vk);
+      StorePart(hn::MulAdd(LoadPart(d, x + i, cnt), f, LoadPart(d, r + i, cnt)), d, y + i, cnt);
+    });
+    return;
+  }
   ForEachVector(d, n, [&](size_t i, size_t cnt) HWY_ATTR {
     const auto f = DropoutFactors(d, lanes, key, static_cast<uint32_t>(i), vt, vk);
     if (factor) StorePart(f, d, factor + i, cnt);
@@ -219,15 +228,26 @@ void masked_scale(const float* x, const float* mask, float s, float* y, int64_t 
   HWY_DYNAMIC_DISPATCH(MaskedScaleImpl)(x, mask, s, y, to_size(n));
 }
 
-void dropout(const float* x, uint64_t seed, float p, float* y, float* factor, int64_t n) {
-  if (use_ref()) return ref::dropout(x, seed, p, y, factor, n);
+namespace {
+void dropout_chunks(const float* x, uint64_t seed, float p, const float* r, float* y, float* factor, int64_t n) {
   const float thresh = static_cast<float>(dropout_hash::keep_threshold(p)), keep = 1.0f / (1.0f - p);
   constexpr int64_t kChunk = int64_t{1} << 32;
   for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
     const int64_t m = std::min(kChunk, n - c0);
     HWY_DYNAMIC_DISPATCH(DropoutImpl)(x + c0, dropout_hash::chunk_key(seed, static_cast<uint64_t>(c0) >> 32), thresh,
-                                      keep, y + c0, factor ? factor + c0 : nullptr, to_size(m));
+                                      keep, r ? r + c0 : nullptr, y + c0, factor ? factor + c0 : nullptr, to_size(m));
   }
+}
+}  // namespace
+
+void dropout(const float* x, uint64_t seed, float p, float* y, float* factor, int64_t n) {
+  if (use_ref()) return ref::dropout(x, seed, p, y, factor, n);
+  dropout_chunks(x, seed, p, nullptr, y, factor, n);
+}
+
+void dropout_add(const float* x, uint64_t seed, float p, const float* r, float* y, int64_t n) {
+  if (use_ref()) return ref::dropout_add(x, seed, p, r, y, n);
+  dropout_chunks(x, seed, p, r, y, nullptr, n);
 }
 
 }  // namespace nd::kernels

@@ -185,21 +185,19 @@ Var DecompTransformer::forward(const WindowBatch& w) {
 
   Var x = embed(enc_emb_, y, mark_enc);  // [B, L, d]
   for (auto& ly : enc_) {
-    x = decomp(ops::add(x, ly->drop->forward(ly->attn->forward(x, x, x))), nullptr);
+    x = decomp(ly->drop->forward_add(x, ly->attn->forward(x, x, x)), nullptr);
     Var f = ly->drop->forward(act(token_linear(*ly->conv1, x)));
-    f = ly->drop->forward(token_linear(*ly->conv2, f));
-    x = decomp(ops::add(x, f), nullptr);
+    x = decomp(ly->drop->forward_add(x, token_linear(*ly->conv2, f)), nullptr);
   }
   const Var cross = seasonal_layernorm(*enc_norm_, x);
 
   Var z = embed(dec_emb_, seasonal, mark_dec);  // [B, T, d]
   for (auto& ly : dec_) {
     Var t1, t2, t3;
-    z = decomp(ops::add(z, ly->drop->forward(ly->self_attn->forward(z, z, z))), &t1);
-    z = decomp(ops::add(z, ly->drop->forward(ly->cross_attn->forward(z, cross, cross))), &t2);
+    z = decomp(ly->drop->forward_add(z, ly->self_attn->forward(z, z, z)), &t1);
+    z = decomp(ly->drop->forward_add(z, ly->cross_attn->forward(z, cross, cross)), &t2);
     Var f = ly->drop->forward(act(token_linear(*ly->conv1, z)));
-    f = ly->drop->forward(token_linear(*ly->conv2, f));
-    z = decomp(ops::add(z, f), &t3);
+    z = decomp(ly->drop->forward_add(z, token_linear(*ly->conv2, f)), &t3);
     Var rt = circular_conv3(ops::add(ops::add(t1, t2), t3), store_.var(g, ly->projection->weight));
     trend = ops::add(trend, rt);  // [B, T, c_out] (broadcast from [B, T, 1] on the first layer)
   }

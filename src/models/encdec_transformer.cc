@@ -168,7 +168,7 @@ Var EncDecTransformer::forward(const WindowBatch& w) {
   Var enc = enc_embedding_->forward(y, mark_enc);  // [B, L, d]
   for (size_t l = 0; l < enc_.size(); ++l) {
     EncoderLayer& ly = *enc_[l];
-    enc = ly.norm1->forward(ops::add(enc, ly.dropout->forward(ly.attention->forward(enc, enc, enc))));
+    enc = ly.norm1->forward(ly.dropout->forward_add(enc, ly.attention->forward(enc, enc, enc)));
     enc = ly.norm2->forward(ops::add(enc, feed_forward(enc, *ly.conv1, *ly.conv2, *ly.dropout)));
     if (l < distil_.size()) {
       DistilLayer& c = *distil_[l];
@@ -186,8 +186,8 @@ Var EncDecTransformer::forward(const WindowBatch& w) {
   Var x = dec_embedding_->forward(x_dec, mark_dec);  // [B, T, d]
   for (auto& lp : dec_) {
     DecoderLayer& ly = *lp;
-    x = ly.norm1->forward(ops::add(x, ly.dropout->forward(ly.self_attention->forward(x, x, x))));
-    x = ly.norm2->forward(ops::add(x, ly.dropout->forward(ly.cross_attention->forward(x, enc, enc))));
+    x = ly.norm1->forward(ly.dropout->forward_add(x, ly.self_attention->forward(x, x, x)));
+    x = ly.norm2->forward(ly.dropout->forward_add(x, ly.cross_attention->forward(x, enc, enc)));
     x = ly.norm3->forward(ops::add(x, feed_forward(x, *ly.conv1, *ly.conv2, *ly.dropout)));
   }
   Var out = projection_->forward(dec_norm_->forward(x));  // [B, T, n_outputs]

@@ -134,11 +134,11 @@ class PatchTSTModel : public Model {
     for (auto& ly : layers_) {
       if (pre_norm_) z = ly->norm_attn->forward(z);
       Var a = ly->proj_drop->forward(ly->attn->forward(z, res_attention_ ? &scores : nullptr));
-      z = ops::add(z, ly->drop_attn->forward(a));
+      z = ly->drop_attn->forward_add(z, a);
       if (!pre_norm_) z = ly->norm_attn->forward(z);
       if (pre_norm_) z = ly->norm_ffn->forward(z);
       Var f = ly->ff3->forward(ly->ff_drop->forward(ops::activation(ly->ff0->forward(z), act_)));
-      z = ops::add(z, ly->drop_ffn->forward(f));
+      z = ly->drop_ffn->forward_add(z, f);
       if (!pre_norm_) z = ly->norm_ffn->forward(z);
     }
     // Flatten_Head: NF flattens [B, 1, d, P] (hidden-major) -> [B, d * P] -> Linear -> [B, h * Q].

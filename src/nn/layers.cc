@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "nd/ops/activation.h"
+#include "nd/ops/elementwise.h"
 #include "nd/ops/linear.h"
 
 namespace nd::nn {
@@ -33,6 +34,11 @@ Dropout::Dropout(ParameterStore& s, const std::string& name, float p, uint64_t s
 Var Dropout::forward(Var x) {
   if (!is_training() || p_ == 0.0f) return x;
   return ops::dropout(x, p_, rng_);
+}
+
+Var Dropout::forward_add(Var residual, Var x) {
+  if (!is_training() || p_ == 0.0f) return ops::add(residual, x);
+  return ops::dropout_add(residual, x, p_, rng_);
 }
 
 MLP::MLP(ParameterStore& s, const std::string& name, int64_t in, const std::vector<int64_t>& hidden, int64_t out,

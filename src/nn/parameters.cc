@@ -23,6 +23,7 @@ void ParameterStore::allocate(uint64_t seed) {
   }
   values_.resize(off, 0.0f);
   grads_.resize(off, 0.0f);
+  pending_zero_.assign(params_.size(), 0);
   Rng rng(seed);
   for (auto& p : params_) {
     float* v = values_.data() + p.offset;
@@ -52,9 +53,28 @@ Tensor ParameterStore::value(ParamRef r) {
   return Tensor(values_.data() + params_[r.index].offset, params_[r.index].shape);
 }
 
+void ParameterStore::materialize(size_t index) {
+  if (!pending_zero_[index]) return;
+  const ParamInfo& p = params_[index];
+  std::memset(grads_.data() + p.offset, 0, sizeof(float) * static_cast<size_t>(p.shape.numel()));
+  pending_zero_[index] = 0;
+}
+
 Tensor ParameterStore::grad(ParamRef r) {
   check(r);
+  materialize(static_cast<size_t>(r.index));
   return Tensor(grads_.data() + params_[r.index].offset, params_[r.index].shape);
+}
+
+Var ParameterStore::var(Graph& g, ParamRef r) {
+  check(r);
+  const ParamInfo& p = params_[r.index];
+  return g.param(value(r), Tensor(grads_.data() + p.offset, p.shape), &pending_zero_[r.index]);
+}
+
+float* ParameterStore::grad_data() {
+  for (size_t k = 0; k < params_.size(); ++k) materialize(k);
+  return grads_.data();
 }
 
 int64_t ParameterStore::num_parameters() const {
@@ -70,8 +90,6 @@ ParamRef ParameterStore::find(const std::string& name) const {
   return {};
 }
 
-void ParameterStore::zero_grad() {
-  if (grads_.size()) std::memset(grads_.data(), 0, sizeof(float) * grads_.size());
-}
+void ParameterStore::zero_grad() { std::fill(pending_zero_.begin(), pending_zero_.end(), uint8_t{1}); }
 
 }  // namespace nd::nn

@@ -3,17 +3,38 @@
 // mask is deterministic per seed and costs a few vector instructions per element. Nothing but
 // the seed is kept: backward applies the same mask to the gradient by recomputing it.
 #include "nd/ops/activation.h"
+#include "nd/ops/elementwise.h"
 #include "ops/op_util.h"
 
 namespace nd::ops {
 
 namespace {
-void dropout_backward(Graph& g, const Node& n) {
-  const int64_t cnt = g.value(n.out[0]).numel();
-  auto sink = detail::grad_sink(g, n.in[0], cnt);
-  kernels::dropout(g.grad_or_null(n.out[0]), static_cast<uint64_t>(n.i[0]), n.f[0], sink.buf, nullptr, cnt);
-  detail::finish_grad(sink);
+// dx (+)= mask * dy: written when x's gradient is fresh, else accumulated in place.
+void dropout_grad_into(Graph& g, int32_t x, const float* gy, uint64_t seed, float p, int64_t cnt) {
+  bool fresh = false;
+  float* gx = g.grad_write(x, &fresh);
+  if (fresh)
+    kernels::dropout(gy, seed, p, gx, nullptr, cnt);
+  else
+    kernels::dropout_add(gy, seed, p, gx, gx, cnt);
 }
+
+void dropout_backward(Graph& g, const Node& n) {
+  dropout_grad_into(g, n.in[0], g.grad_or_null(n.out[0]), static_cast<uint64_t>(n.i[0]), n.f[0],
+                    g.value(n.out[0]).numel());
+}
+
+// y = r + dropout(x). in: r, x. dr = dy (r takes over dy's buffer when it has no gradient yet),
+// dx = mask * dy; x first so it reads dy before the hand-over.
+void dropout_add_backward(Graph& g, const Node& n) {
+  const int64_t cnt = g.value(n.out[0]).numel();
+  float* gy = g.grad_or_null(n.out[0]);
+  const int32_t r = n.in[0], x = n.in[1];
+  if (detail::wants_grad(g, x)) dropout_grad_into(g, x, gy, static_cast<uint64_t>(n.i[0]), n.f[0], cnt);
+  if (detail::wants_grad(g, r) && (r == x || !g.grad_adopt(r, gy))) detail::accum(g, r, gy, cnt);
+}
+
+uint64_t draw_seed(Rng& rng) { return (static_cast<uint64_t>(rng.next_u32()) << 32) | rng.next_u32(); }
 }  // namespace
 
 Var dropout(Var x, float p, Rng& rng) {
@@ -21,11 +42,29 @@ Var dropout(Var x, float p, Rng& rng) {
   Graph& g = x.graph();
   if (p == 0.0f) return x;
   const int64_t cnt = x.numel();
-  const uint64_t seed = (static_cast<uint64_t>(rng.next_u32()) << 32) | rng.next_u32();
+  const uint64_t seed = draw_seed(rng);
   Var y = detail::make_out(g, x.shape(), {x});
   kernels::dropout(x.data(), seed, p, y.data(), nullptr, cnt);
   if (g.should_record({x})) {
     Node& n = g.record(&dropout_backward, {y}, {x});
+    n.i[0] = static_cast<int64_t>(seed);
+    n.f[0] = p;
+  }
+  return y;
+}
+
+Var dropout_add(Var r, Var x, float p, Rng& rng) {
+  ND_CHECK(p >= 0.0f && p < 1.0f, "dropout probability must be in [0, 1), got ", p);
+  ND_CHECK(r.shape() == x.shape(), "dropout_add: residual ", r.shape().str(), " and input ", x.shape().str(),
+           " must have the same shape");
+  if (p == 0.0f) return add(r, x);
+  Graph& g = detail::graph_of({r, x});
+  const int64_t cnt = x.numel();
+  const uint64_t seed = draw_seed(rng);
+  Var y = detail::make_out(g, x.shape(), {r, x});
+  kernels::dropout_add(x.data(), seed, p, r.data(), y.data(), cnt);
+  if (g.should_record({r, x})) {
+    Node& n = g.record(&dropout_add_backward, {y}, {r, x});
     n.i[0] = static_cast<int64_t>(seed);
     n.f[0] = p;
   }

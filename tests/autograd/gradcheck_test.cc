@@ -150,6 +150,16 @@ std::vector<GradCase> cases() {
         Rng r(3);  // same mask for every evaluation
         return {dropout(x[0], 0.3f, r)};
       }),
+      GRAD_CASE("dropout_add", (std::vector<Shape>{{4, 6}, {4, 6}}), {
+        Rng r(3);
+        return {dropout_add(x[0], x[1], 0.3f, r)};
+      }),
+      GRAD_CASE("dropout_add_residual_chain", (std::vector<Shape>{{3, 5}}), {
+        Rng r(4);  // the residual is reused after the op and is also the dropped input
+        Var z = dropout_add(x[0], tanh(x[0]), 0.4f, r);
+        Var w = dropout_add(z, x[0], 0.2f, r);
+        return {mul(w, z), dropout_add(x[0], x[0], 0.5f, r)};
+      }),
       // convolution, pooling, interpolation, embedding
       GRAD_CASE("conv1d", (std::vector<Shape>{{2, 3, 9}, {4, 3, 3}, {4}}),
                 { return {conv1d(x[0], x[1], x[2], {})}; }),

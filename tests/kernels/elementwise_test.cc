@@ -154,6 +154,30 @@ TEST(KernelsElementwise, DropoutMatchesReferenceAndKeepsOneMinusP) {
   EXPECT_NEAR(static_cast<double>(both), pairs / 4.0, 5 * std::sqrt(pairs * 0.1875));  // neighbours too
 }
 
+// dropout_add: r + dropout(x) equals the two steps apart (within the rounding of a fused
+// multiply-add) on every ISA and in the reference, also accumulating in place (r aliasing y).
+TEST(KernelsElementwise, DropoutAddEqualsDropoutThenAdd) {
+  for (int64_t n : kSizes) {
+    for (int64_t off : kOffsets) {
+      SCOPED_TRACE(::testing::Message() << "n=" << n << " off=" << off);
+      const Buf x = random_buf(n, off, -3, 3, 11 + n), r = random_buf(n, (off + 1) % 4, -2, 2, 17 + n);
+      Buf want(n);
+      ref::dropout(x.data(), 99, 0.25f, want.data(), nullptr, n);
+      for (int64_t i = 0; i < n; ++i) want[i] = r[i] + want[i];
+      Buf got_ref(n);
+      ref::dropout_add(x.data(), 99, 0.25f, r.data(), got_ref.data(), n);
+      EXPECT_TRUE(all_close(want, got_ref, 0, 0));
+      for_each_isa([&] {
+        Buf y(n, off), acc = testing::copy_buf(r, (off + 3) % 4);
+        dropout_add(x.data(), 99, 0.25f, r.data(), y.data(), n);
+        dropout_add(x.data(), 99, 0.25f, acc.data(), acc.data(), n);
+        EXPECT_TRUE(all_close(want, y, 1e-6f, 1e-6f));
+        EXPECT_TRUE(all_close(want, acc, 1e-6f, 1e-6f));
+      });
+    }
+  }
+}
+
 TEST(KernelsElementwise, ReferenceSanity) {
   float g[2] = {2, -1}, q[2] = {3, 0.5f}, b[2] = {4, 2}, y[2] = {1, 1};
   ref::div_rhs_grad(g, q, b, y, 2);  // y += -g * q / b

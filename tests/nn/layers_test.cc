@@ -29,6 +29,39 @@ TEST(ParameterStore, OneAlignedBufferWithTorchNames) {
   EXPECT_THROW(s.add("late", Shape{1}, nn::ParamInit::Constant(0)), Error);
 }
 
+// zero_grad() is lazy: the next backward's first write overwrites, later writes add (a parameter
+// used twice in one graph gets both contributions), a parameter no gradient reached reads zero,
+// and without zero_grad() gradients keep accumulating across backward calls.
+TEST(ParameterStore, LazyZeroGradOverwritesThenAccumulates) {
+  nn::ParameterStore s;
+  nn::ParamRef w = s.add("w", Shape{3}, nn::ParamInit::Constant(2.0f));
+  nn::ParamRef unused = s.add("unused", Shape{2}, nn::ParamInit::Constant(1.0f));
+  s.allocate(1);
+  std::vector<float> x = {1.0f, -2.0f, 0.5f};
+  auto step = [&] {  // loss = sum(w * x) + sum(w * w): dloss/dw = x + 2w
+    Graph g;
+    Var a = s.var(g, w), b = s.var(g, w), u = s.var(g, unused);
+    (void)u;
+    Var xi = g.input(Tensor(x.data(), Shape{3}));
+    g.backward(ops::add(ops::sum_all(ops::mul(a, xi)), ops::sum_all(ops::mul(b, b))));
+  };
+  const std::vector<float> once = {5.0f, 2.0f, 4.5f};
+  std::fill(s.grad_data(), s.grad_data() + s.size(), 123.0f);  // stale values from "last step"
+  s.zero_grad();
+  step();
+  EXPECT_EQ(s.grad(w).to_vector(), once);
+  EXPECT_EQ(s.grad(unused).to_vector(), std::vector<float>(2, 0.0f));
+  step();  // no zero_grad: accumulates
+  EXPECT_EQ(s.grad(w).to_vector(), (std::vector<float>{10.0f, 4.0f, 9.0f}));
+  s.zero_grad();
+  std::fill(s.grad_data(), s.grad_data() + s.size(), 7.0f);  // grad_data() materializes the zeros first
+  s.zero_grad();
+  step();
+  const float* all = s.grad_data();
+  EXPECT_EQ(std::vector<float>(all, all + 3), once);
+  EXPECT_EQ(s.grad(unused).to_vector(), std::vector<float>(2, 0.0f));
+}
+
 TEST(ParameterStore, DuplicateNamesRejected) {
   nn::ParameterStore s;
   nn::Linear a(s, "fc", 2, 2);
@@ -84,6 +117,35 @@ TEST(Dropout, OnlyInTrainMode) {
   EXPECT_EQ(run(), run());
   mlp.train();
   EXPECT_NE(run(), run());  // a fresh mask each call
+}
+
+// forward_add (one fused pass) is residual + forward(x): same mask, same values, same gradients.
+TEST(Dropout, ForwardAddEqualsAddOfForward) {
+  nn::ParameterStore s;
+  nn::Dropout fused(s, "a", 0.3f, 9), plain(s, "b", 0.3f, 9);
+  std::vector<float> r(60), x(60);
+  for (int k = 0; k < 60; ++k) r[k] = 0.1f * k - 2.0f, x[k] = 1.5f - 0.07f * k;
+  for (bool training : {true, false}) {
+    if (training) fused.train(), plain.train();
+    else fused.eval(), plain.eval();
+    std::vector<float> out[2], gr[2], gx[2];
+    for (int v = 0; v < 2; ++v) {
+      Graph g;
+      Var rv = g.input(Tensor(r.data(), Shape{6, 10}), true), xv = g.input(Tensor(x.data(), Shape{6, 10}), true);
+      Var y = v == 0 ? fused.forward_add(rv, xv) : ops::add(rv, plain.forward(xv));
+      Var loss = ops::sum_all(ops::mul(y, y));
+      g.backward(loss);
+      out[v] = y.value().to_vector(), gr[v] = rv.grad().to_vector(), gx[v] = xv.grad().to_vector();
+    }
+    ASSERT_EQ(out[0].size(), out[1].size());
+    for (size_t k = 0; k < out[0].size(); ++k) {
+      EXPECT_NEAR(out[0][k], out[1][k], 1e-6f * (1.0f + std::fabs(out[1][k]))) << k;  // FMA rounding
+      EXPECT_NEAR(gr[0][k], gr[1][k], 1e-5f * (1.0f + std::fabs(gr[1][k]))) << k;
+      EXPECT_EQ(gx[0][k] == 0.0f, gx[1][k] == 0.0f) << k;  // the same mask
+      EXPECT_NEAR(gx[0][k], gx[1][k], 1e-5f * (1.0f + std::fabs(gx[1][k]))) << k;
+    }
+    if (training) EXPECT_NE(out[0], std::vector<float>(out[0].size(), 0.0f));
+  }
 }
 
 // One training run: same seed + same thread count => bit-identical parameters.

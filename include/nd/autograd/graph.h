@@ -64,7 +64,9 @@ class Graph {
   // Leaves. input() wraps caller memory (copied into the arena if not contiguous);
   // param() wraps a parameter and its gradient buffer (gradients accumulate there).
   Var input(const Tensor& t, bool requires_grad = false);
-  Var param(const Tensor& value, const Tensor& grad);
+  // `pending_zero` (optional, owned by the caller): when set, the gradient buffer is logically
+  // zero; the first write overwrites it (and clears the flag) instead of accumulating.
+  Var param(const Tensor& value, const Tensor& grad, uint8_t* pending_zero = nullptr);
   Var full(const Shape& s, float v);
   // An arena-backed uninitialized value; requires_grad when grad is enabled and `needs_grad`.
   Var empty(const Shape& s, bool needs_grad);
@@ -80,8 +82,11 @@ class Graph {
   // Value / gradient storage by id (used by ops).
   const Tensor& value(int32_t id) const { return vars_[id].value; }
   bool requires_grad(int32_t id) const { return vars_[id].requires_grad; }
-  // Gradient buffer or null when no gradient reached this value.
+  // Gradient buffer or null when no gradient reached this value. (A parameter's buffer may be
+  // pending zero: ops only call this on their outputs, or to test for null.)
   float* grad_or_null(int32_t id) const { return vars_[id].grad; }
+  // The same, a pending-zero parameter gradient zeroed first (for reading after backward).
+  float* grad_for_read(int32_t id);
   // Gradient buffer to accumulate into: allocated zeroed on first use.
   float* grad_accum(int32_t id);
   // Gradient buffer to write into. When `*overwrite` comes back true the buffer is fresh and the
@@ -108,9 +113,10 @@ class Graph {
     Tensor value;
     float* grad;
     bool requires_grad;
-    bool external_grad;  // grad points into a parameter store
+    bool external_grad;      // grad points into a parameter store
+    uint8_t* pending_zero;  // external grads: set while the buffer is logically zero
   };
-  Var add_var(const Tensor& t, bool requires_grad, float* grad, bool external);
+  Var add_var(const Tensor& t, bool requires_grad, float* grad, bool external, uint8_t* pending_zero = nullptr);
 
   Arena arena_;
   std::vector<VarRec> vars_;

@@ -27,5 +27,8 @@ void masked_scale(const float* x, const float* mask, float s, float* y, int64_t 
 // 0, where "kept" is a pure function of (seed, i) (kernels/dropout_hash.h), identical on every ISA
 // and in the scalar reference; y = x * factor. factor may be null (not kept). p in [0, 1).
 void dropout(const float* x, uint64_t seed, float p, float* y, float* factor, int64_t n);
+// y = r + dropout(x) with the same mask as dropout(x, seed, p, ...); a fused multiply-add where
+// the ISA has one (so within an ulp of the two steps apart). r may alias y (accumulation).
+void dropout_add(const float* x, uint64_t seed, float p, const float* r, float* y, int64_t n);
 
 }  // namespace nd::kernels

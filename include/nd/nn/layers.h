@@ -29,6 +29,8 @@ class Dropout : public Module {
  public:
   Dropout(ParameterStore& s, const std::string& name, float p, uint64_t seed = 0);
   Var forward(Var x);  // identity in eval() mode or when p == 0
+  // residual + forward(x), fused into one pass when dropout is active.
+  Var forward_add(Var residual, Var x);
   void reseed(uint64_t seed) { rng_ = Rng(seed); }
   float p() const { return p_; }
 

@@ -44,21 +44,31 @@ class ParameterStore {
   bool allocated() const { return allocated_; }
 
   Tensor value(ParamRef r);
+  // The gradient of one parameter (zeroed first if zero_grad() left it pending).
   Tensor grad(ParamRef r);
-  Var var(Graph& g, ParamRef r) { return g.param(value(r), grad(r)); }
+  // The parameter as a graph leaf: backward overwrites a gradient that zero_grad() left pending
+  // instead of adding to zeros, and adds to it otherwise.
+  Var var(Graph& g, ParamRef r);
 
   float* data() { return values_.data(); }
-  float* grad_data() { return grads_.data(); }
+  // All gradients (pending zeros materialized first).
+  float* grad_data();
   int64_t size() const { return values_.size(); }  // floats incl. alignment padding
   int64_t num_parameters() const;                  // sum of trainable parameter sizes
   const std::vector<ParamInfo>& params() const { return params_; }
   ParamRef find(const std::string& name) const;    // index -1 when absent
+  // Sets every gradient to zero lazily: nothing is written now; each parameter's first gradient
+  // write in the next backward overwrites instead of accumulating, and reading the gradients
+  // (grad(), grad_data()) zeroes those that received none. Saves a pass over all gradients per
+  // step and lets weight-gradient GEMMs run with beta = 0.
   void zero_grad();
 
  private:
   void check(ParamRef r) const;
+  void materialize(size_t index);
   std::vector<ParamInfo> params_;
   Buffer values_, grads_;
+  std::vector<uint8_t> pending_zero_;  // per parameter: its gradient is logically zero
   bool allocated_ = false;
 };
 

@@ -28,5 +28,8 @@ Var layer_norm(Var x, Var gamma, Var beta, float eps = 1e-5f);
 // Inverted dropout: keeps each element with probability 1 - p and scales by 1 / (1 - p).
 // Always applied; nn::Dropout applies it only in train() mode.
 Var dropout(Var x, float p, Rng& rng);
+// r + dropout(x, p, rng) in one pass (residual connections); the same mask and seed draw as the
+// two ops apart, the sum within an ulp of theirs (fused multiply-add). Same shapes only.
+Var dropout_add(Var r, Var x, float p, Rng& rng);
 
 }  // namespace nd::ops

@@ -72,4 +72,16 @@ void dropout(const float* x, uint64_t seed, float p, float* y, float* factor, in
   }
 }
 
+void dropout_add(const float* x, uint64_t seed, float p, const float* r, float* y, int64_t n) {
+  const uint32_t thresh = dropout_hash::keep_threshold(p);
+  const float keep = 1.0f / (1.0f - p);
+  for (int64_t i = 0; i < n; ++i) {
+    const uint64_t u = static_cast<uint64_t>(i);
+    const uint32_t key = dropout_hash::chunk_key(seed, u >> 32);
+    const float f = dropout_hash::bits24(key, static_cast<uint32_t>(u)) >= thresh ? keep : 0.0f;
+    const float t = x[i] * f;
+    y[i] = r[i] + t;
+  }
+}
+
 }  // namespace nd::kernels::ref

@@ -26,6 +26,7 @@ void div_rhs_grad(const float* g, const float* q, const float* b, float* y, int6
 void div_lhs_grad(const float* g, const float* b, float* y, int64_t n);
 void masked_scale(const float* x, const float* mask, float s, float* y, int64_t n);
 void dropout(const float* x, uint64_t seed, float p, float* y, float* factor, int64_t n);
+void dropout_add(const float* x, uint64_t seed, float p, const float* r, float* y, int64_t n);
 
 // activation.h
 void act_forward(Act a, const float* x, float* y, int64_t n, float alpha);
