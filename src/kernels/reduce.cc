@@ -96,6 +96,26 @@ void ReduceSumImpl(const float* x, float* y, size_t outer, size_t r, size_t inne
   const hn::ScalableTag<double> dd;
   const hn::Rebind<float, decltype(dd)> df;
   const size_t N = hn::Lanes(dd);
+  constexpr size_t kRowMax = 2048;
+  if (inner > 4 * N && inner <= kRowMax) {
+    // Rows up to 2048 columns (bias gradients: [tokens, features]): stream the rows in memory
+    // order into double accumulators held in L1. Each column still adds its rows in order, so
+    // the result is the same as the column-block loop below, without its strided passes.
+    HWY_ALIGN double acc[kRowMax];
+    for (size_t o = 0; o < outer; ++o) {
+      const float* xo = x + o * r * inner;
+      float* yo = y + o * inner;
+      std::fill(acc, acc + inner, 0.0);
+      for (size_t k = 0; k < r; ++k) {
+        const float* p = xo + k * inner;
+        size_t j = 0;
+        for (; j + N <= inner; j += N) hn::Store(hn::Add(hn::Load(dd, acc + j), hn::PromoteTo(dd, hn::LoadU(df, p + j))), dd, acc + j);
+        for (; j < inner; ++j) acc[j] += static_cast<double>(p[j]);
+      }
+      for (size_t j = 0; j < inner; ++j) yo[j] = static_cast<float>(acc[j]);
+    }
+    return;
+  }
   for (size_t o = 0; o < outer; ++o) {
     const float* xo = x + o * r * inner;
     float* yo = y + o * inner;

@@ -66,7 +66,8 @@ TEST(KernelsReduce, MaxMinPropagateNaN) {
 
 TEST(KernelsReduce, MiddleAxisMatchesReference) {
   const int64_t shapes[][3] = {{1, 1, 1},  {3, 5, 1},  {2, 7, 3},   {4, 3, 16}, {2, 9, 33},
-                               {1, 50, 70}, {3, 0, 5},  {5, 17, 129}, {2, 1, 64}, {1, 300, 2}};
+                               {1, 50, 70}, {3, 0, 5},  {5, 17, 129}, {2, 1, 64}, {1, 300, 2},
+                               {2, 0, 70},  {1, 3, 2100}, {2, 40, 2048}};
   for (const auto& s : shapes) {
     const int64_t outer = s[0], r = s[1], inner = s[2];
     SCOPED_TRACE(::testing::Message() << "outer=" << outer << " r=" << r << " inner=" << inner);
