@@ -28,10 +28,44 @@ struct RCfgDeleter {
 };
 using RCfg = std::unique_ptr<std::remove_pointer_t<kiss_fftr_cfg>, RCfgDeleter>;
 
-RCfg make_rcfg(int64_t n, bool inverse) {
+// Plans and scratch per thread. KissFFT's real-input plans carry their own scratch buffer
+// (kiss_fftr writes the plan's tmpbuf), so one plan must never serve two threads at once; kept
+// per thread and reused, repeated transforms (every training step) also allocate nothing.
+struct ThreadPlans {
+  std::vector<std::pair<int64_t, RCfg>> real[2];     // [inverse]
+  std::vector<std::pair<int64_t, Cfg>> complex[2];   // [inverse]
+  std::vector<kiss_fft_cpx> a, b;
+  std::vector<float> f;
+};
+ThreadPlans& thread_plans() {
+  thread_local ThreadPlans p;
+  return p;
+}
+
+kiss_fftr_cfg real_plan(int64_t n, bool inverse) {
+  auto& v = thread_plans().real[inverse ? 1 : 0];
+  for (auto& e : v)
+    if (e.first == n) return e.second.get();
   RCfg c(kiss_fftr_alloc(static_cast<int>(n), inverse ? 1 : 0, nullptr, nullptr));
   ND_CHECK(c != nullptr, "fft: KissFFT could not plan a real transform of length ", n);
-  return c;
+  v.emplace_back(n, std::move(c));
+  return v.back().second.get();
+}
+
+kiss_fft_cfg complex_plan(int64_t n, bool inverse) {
+  auto& v = thread_plans().complex[inverse ? 1 : 0];
+  for (auto& e : v)
+    if (e.first == n) return e.second.get();
+  Cfg c(kiss_fft_alloc(static_cast<int>(n), inverse ? 1 : 0, nullptr, nullptr));
+  ND_CHECK(c != nullptr, "fft: KissFFT could not plan a transform of length ", n);
+  v.emplace_back(n, std::move(c));
+  return v.back().second.get();
+}
+
+template <typename T>
+T* scratch(std::vector<T>& v, int64_t n) {
+  if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+  return v.data();
 }
 
 // kiss_fftri on a half spectrum H [n / 2 + 1] (real parts of DC / Nyquist only) -> n samples,
@@ -39,32 +73,31 @@ RCfg make_rcfg(int64_t n, bool inverse) {
 template <typename Fill>
 void half_inverse_rows(int64_t rows, int64_t n, float scale, float* x, Fill&& fill) {
   const int64_t mf = n / 2 + 1;
-  RCfg cfg = make_rcfg(n, true);
   parallel_for(rows, std::max<int64_t>(1, 65536 / n), [&](int64_t r0, int64_t r1) {
-    std::vector<kiss_fft_cpx> h(static_cast<size_t>(mf));
-    std::vector<float> out(static_cast<size_t>(n));
+    kiss_fftr_cfg cfg = real_plan(n, true);
+    ThreadPlans& tp = thread_plans();
+    kiss_fft_cpx* h = scratch(tp.a, mf);
+    float* out = scratch(tp.f, n);
     for (int64_t r = r0; r < r1; ++r) {
-      fill(r, h.data());
-      kiss_fftri(cfg.get(), h.data(), out.data());
+      fill(r, h);
+      kiss_fftri(cfg, h, out);
       float* xr = x + r * n;
       for (int64_t t = 0; t < n; ++t) xr[t] = out[t] * scale;
     }
   });
 }
 
-Cfg make_cfg(int64_t n, bool inverse) {
-  Cfg c(kiss_fft_alloc(static_cast<int>(n), inverse ? 1 : 0, nullptr, nullptr));
-  ND_CHECK(c != nullptr, "fft: KissFFT could not plan a transform of length ", n);
-  return c;
-}
-
-// Runs fn(row, in, out) over rows in parallel, each worker with its own two length-n buffers.
+// Runs fn(cfg, row, in, out) over rows in parallel, each worker with its own plan and two
+// length-n buffers.
 template <typename F>
-void for_rows(int64_t rows, int64_t n, F&& fn) {
+void for_rows(int64_t rows, int64_t n, bool inverse, F&& fn) {
   // Chunks of >= 64k samples: smaller transforms cost less than waking the thread pool.
   parallel_for(rows, std::max<int64_t>(1, 65536 / std::max<int64_t>(n, 1)), [&](int64_t r0, int64_t r1) {
-    std::vector<kiss_fft_cpx> in(static_cast<size_t>(n)), out(static_cast<size_t>(n));
-    for (int64_t r = r0; r < r1; ++r) fn(r, in.data(), out.data());
+    kiss_fft_cfg cfg = complex_plan(n, inverse);
+    ThreadPlans& tp = thread_plans();
+    kiss_fft_cpx* in = scratch(tp.a, n);
+    kiss_fft_cpx* out = scratch(tp.b, n);
+    for (int64_t r = r0; r < r1; ++r) fn(cfg, r, in, out);
   });
 }
 
@@ -73,22 +106,21 @@ void for_rows(int64_t rows, int64_t n, F&& fn) {
 void rfft_f32(int64_t rows, int64_t n, const float* x, float* X) {
   const int64_t m = n / 2 + 1;
   if (n % 2 == 0) {
-    RCfg cfg = make_rcfg(n, false);
     parallel_for(rows, std::max<int64_t>(1, 65536 / n), [&](int64_t r0, int64_t r1) {
-      std::vector<kiss_fft_cpx> out(static_cast<size_t>(m));
+      kiss_fftr_cfg cfg = real_plan(n, false);
+      kiss_fft_cpx* out = scratch(thread_plans().a, m);
       for (int64_t r = r0; r < r1; ++r) {
-        kiss_fftr(cfg.get(), x + r * n, out.data());
+        kiss_fftr(cfg, x + r * n, out);
         float* Xr = X + r * m * 2;
         for (int64_t k = 0; k < m; ++k) Xr[2 * k] = out[k].r, Xr[2 * k + 1] = out[k].i;
       }
     });
     return;
   }
-  Cfg cfg = make_cfg(n, false);
-  for_rows(rows, n, [&](int64_t r, kiss_fft_cpx* in, kiss_fft_cpx* out) {
+  for_rows(rows, n, false, [&](kiss_fft_cfg cfg, int64_t r, kiss_fft_cpx* in, kiss_fft_cpx* out) {
     const float* xr = x + r * n;
     for (int64_t t = 0; t < n; ++t) in[t] = {xr[t], 0.0f};
-    kiss_fft(cfg.get(), in, out);
+    kiss_fft(cfg, in, out);
     float* Xr = X + r * m * 2;
     for (int64_t k = 0; k < m; ++k) Xr[2 * k] = out[k].r, Xr[2 * k + 1] = out[k].i;
   });
@@ -104,8 +136,7 @@ void irfft_f32(int64_t rows, int64_t m, int64_t n, const float* X, float* x) {
     });
     return;
   }
-  Cfg cfg = make_cfg(n, true);
-  for_rows(rows, n, [&](int64_t r, kiss_fft_cpx* in, kiss_fft_cpx* out) {
+  for_rows(rows, n, true, [&](kiss_fft_cfg cfg, int64_t r, kiss_fft_cpx* in, kiss_fft_cpx* out) {
     const float* Xr = X + r * m * 2;
     for (int64_t k = 0; k < n; ++k) in[k] = {0.0f, 0.0f};
     for (int64_t k = 0; k < used; ++k) {
@@ -114,7 +145,7 @@ void irfft_f32(int64_t rows, int64_t m, int64_t n, const float* X, float* x) {
     }
     in[0].i = 0.0f;                     // the DC bin's imaginary part does not contribute
     if (n % 2 == 0 && used == n / 2 + 1) in[n / 2].i = 0.0f;  // nor the Nyquist bin's
-    kiss_fft(cfg.get(), in, out);
+    kiss_fft(cfg, in, out);
     float* xr = x + r * n;
     for (int64_t t = 0; t < n; ++t) xr[t] = out[t].r * inv_n;
   });
@@ -132,12 +163,11 @@ void rfft_adjoint_f32(int64_t rows, int64_t n, const float* G, float* g) {
     });
     return;
   }
-  Cfg cfg = make_cfg(n, true);
-  for_rows(rows, n, [&](int64_t r, kiss_fft_cpx* in, kiss_fft_cpx* out) {
+  for_rows(rows, n, true, [&](kiss_fft_cfg cfg, int64_t r, kiss_fft_cpx* in, kiss_fft_cpx* out) {
     const float* Gr = G + r * m * 2;
     for (int64_t k = 0; k < n; ++k) in[k] = {0.0f, 0.0f};
     for (int64_t k = 0; k < m; ++k) in[k] = {Gr[2 * k], Gr[2 * k + 1]};
-    kiss_fft(cfg.get(), in, out);
+    kiss_fft(cfg, in, out);
     float* gr = g + r * n;
     for (int64_t t = 0; t < n; ++t) gr[t] = out[t].r;
   });

@@ -11,6 +11,7 @@
 #include "gradcheck.h"
 #include "nd/nd.h"
 #include "nd/ops/series.h"
+#include "nd/kernels/fft.h"
 #include "nd/ops/fft.h"
 
 namespace nd::testing {
@@ -72,6 +73,33 @@ TEST(Fft, RoundTrip) {
     Var y = ops::irfft(ops::rfft(g.input(Tensor(x.data(), Shape{2, 2, n}))), n);
     for (int64_t i = 0; i < 4 * n; ++i) EXPECT_NEAR(y.data()[i], x[i], 1e-5);
   }
+}
+
+// Many rows split over threads: every thread needs its own KissFFT real plan (the plan holds
+// scratch), so 1 and 2 threads must agree exactly, even and odd lengths, both directions.
+TEST(Fft, ThreadCountDoesNotChangeResults) {
+  const int before = num_threads();
+  for (int64_t n : {96, 97}) {
+    const int64_t rows = 3000, m = n / 2 + 1;
+    std::vector<float> x(static_cast<size_t>(rows * n));
+    for (size_t k = 0; k < x.size(); ++k) x[k] = std::sin(0.37 * static_cast<double>(k)) + 0.01f * (k % 7);
+    std::vector<float> X[2], back[2], adj[2];
+    for (int t : {1, 2}) {
+      set_num_threads(t);
+      auto& Xt = X[t - 1];
+      Xt.resize(static_cast<size_t>(rows * m * 2));
+      back[t - 1].resize(x.size());
+      adj[t - 1].resize(x.size());
+      kernels::rfft_f32(rows, n, x.data(), Xt.data());
+      kernels::irfft_f32(rows, m, n, Xt.data(), back[t - 1].data());
+      kernels::rfft_adjoint_f32(rows, n, Xt.data(), adj[t - 1].data());
+    }
+    EXPECT_EQ(X[0], X[1]) << "n=" << n;
+    EXPECT_EQ(back[0], back[1]) << "n=" << n;
+    EXPECT_EQ(adj[0], adj[1]) << "n=" << n;
+    for (size_t k = 0; k < x.size(); k += 997) EXPECT_NEAR(back[0][k], x[k], 1e-4f) << "n=" << n;
+  }
+  set_num_threads(before);
 }
 
 TEST(Fft, ComplexTanhMatchesStd) {
