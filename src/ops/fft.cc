@@ -80,10 +80,9 @@ Var rfft(Var x) {
   const int64_t n = s.back(), rows = rows_of(s, 1);
   ND_CHECK(n >= 1, "rfft: the last axis is empty");
   ND_CHECK(s.rank() < kMaxDims, "rfft: rank ", s.rank(), " leaves no room for the complex axis");
-  std::vector<int64_t> od = s.vec();
-  od.back() = n / 2 + 1;
-  od.push_back(2);
-  const Shape o(od);
+  Shape o = s;
+  o[o.rank() - 1] = n / 2 + 1;
+  o.push_back(2);
   Var y = detail::make_out(g, o, {x});
   kernels::rfft_f32(rows, n, x.data(), y.data());
   if (g.should_record({x})) {
@@ -101,10 +100,9 @@ Var irfft(Var X, int64_t n) {
   const int64_t m = s[s.rank() - 2], rows = rows_of(s, 2);
   if (n <= 0) n = 2 * (m - 1);
   ND_CHECK(n >= 1, "irfft: invalid output length ", n, " for ", m, " bins");
-  std::vector<int64_t> od = s.vec();
-  od.pop_back();
-  od.back() = n;
-  const Shape o(od);
+  Shape o;  // [..., m, 2] -> [..., n]
+  for (int a = 0; a + 2 < s.rank(); ++a) o.push_back(s[a]);
+  o.push_back(n);
   Var y = detail::make_out(g, o, {X});
   kernels::irfft_f32(rows, m, n, X.data(), y.data());
   if (g.should_record({X})) {

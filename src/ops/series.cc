@@ -13,15 +13,16 @@ namespace {
 
 // Moving sum of width k over a replicate-padded sequence, per channel: for each b, out[t] =
 // scale * sum_{j=t}^{t+k-1} P[j] with P[j] = x[clamp(j - half, 0, T - 1)].
-void moving_avg_fwd(const float* x, float* y, int64_t B, int64_t T, int64_t C, int64_t k) {
+// scratch: C doubles.
+void moving_avg_fwd(const float* x, float* y, int64_t B, int64_t T, int64_t C, int64_t k, double* scratch) {
   const int64_t half = (k - 1) / 2;
   const double inv = 1.0 / static_cast<double>(k);
-  std::vector<double> acc(static_cast<size_t>(C));
+  double* acc = scratch;
   auto row = [&](const float* xb, int64_t j) { return xb + std::min(std::max(j - half, int64_t{0}), T - 1) * C; };
   for (int64_t b = 0; b < B; ++b) {
     const float* xb = x + b * T * C;
     float* yb = y + b * T * C;
-    std::fill(acc.begin(), acc.end(), 0.0);
+    std::fill(acc, acc + C, 0.0);
     for (int64_t j = 0; j < k; ++j) {
       const float* r = row(xb, j);
       for (int64_t c = 0; c < C; ++c) acc[c] += r[c];
@@ -45,11 +46,11 @@ void moving_avg_backward(Graph& g, const Node& nd) {
   if (gy == nullptr || !detail::wants_grad(g, nd.in[0])) return;
   float* gx = g.grad_accum(nd.in[0]);
   const float inv = 1.0f / static_cast<float>(k);
-  std::vector<double> acc(static_cast<size_t>(C));
+  double* acc = static_cast<double*>(g.arena().alloc_bytes(sizeof(double) * static_cast<size_t>(C)));
   for (int64_t b = 0; b < B; ++b) {
     const float* gb = gy + b * T * C;
     float* xb = gx + b * T * C;
-    std::fill(acc.begin(), acc.end(), 0.0);
+    std::fill(acc, acc + C, 0.0);
     for (int64_t j = 0; j < T + 2 * half; ++j) {  // acc = sum of g[t], t in [j - k + 1, j] within [0, T)
       if (j < T)
         for (int64_t c = 0; c < C; ++c) acc[c] += gb[j * C + c];
@@ -101,7 +102,8 @@ Var moving_average(Var x, int64_t kernel) {
   const int64_t B = x.size(0), T = x.size(1), C = x.size(2);
   ND_CHECK(T >= 1, "moving_average: empty series");
   Var y = detail::make_out(g, x.shape(), {x});
-  moving_avg_fwd(x.data(), y.data(), B, T, C, kernel);
+  moving_avg_fwd(x.data(), y.data(), B, T, C, kernel,
+                 static_cast<double*>(g.arena().alloc_bytes(sizeof(double) * static_cast<size_t>(C))));
   if (g.should_record({x})) {
     Node& nd = g.record(&moving_avg_backward, {y}, {x});
     nd.i[0] = B, nd.i[1] = T, nd.i[2] = C, nd.i[3] = kernel;
