@@ -136,12 +136,17 @@ HWY_EXPORT(ActBackwardImpl);
 
 void act_forward(Act a, const float* x, float* y, int64_t n, float alpha) {
   if (use_ref()) return ref::act_forward(a, x, y, n, alpha);
-  HWY_DYNAMIC_DISPATCH(ActForwardImpl)(a, x, y, to_size(n), alpha);
+  split_elementwise(n, [&](int64_t b, int64_t e) {
+    HWY_DYNAMIC_DISPATCH(ActForwardImpl)(a, x + b, y + b, to_size(e - b), alpha);
+  });
 }
 
 void act_backward(Act a, const float* x, const float* y, const float* dy, float* dx, int64_t n, float alpha) {
   if (use_ref()) return ref::act_backward(a, x, y, dy, dx, n, alpha);
-  HWY_DYNAMIC_DISPATCH(ActBackwardImpl)(a, x, y, dy, dx, to_size(n), alpha);
+  split_elementwise(n, [&](int64_t b, int64_t e) {
+    HWY_DYNAMIC_DISPATCH(ActBackwardImpl)(a, x ? x + b : nullptr, y ? y + b : nullptr, dy + b, dx + b, to_size(e - b),
+                                          alpha);
+  });
 }
 
 }  // namespace nd::kernels

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "nd/core/parallel.h"
+
 namespace nd::kernels {
 namespace detail {
 // 0: not yet initialized, 1: Highway (SIMD) kernels, 2: scalar reference kernels.
@@ -19,6 +21,22 @@ inline bool use_ref() {
   if (mode == 0) [[unlikely]]
     mode = detail::init_isa_mode();
   return mode == 2;
+}
+
+// Elementwise work over a large array in per-thread contiguous chunks of whole 64-element blocks
+// (at least 64k elements per thread); small arrays, one thread, or a caller already inside a
+// parallel region run inline. f(begin, end) must be position-independent.
+template <class F>
+inline void split_elementwise(int64_t n, F&& f) {
+  constexpr int64_t kBlock = 64, kGrain = int64_t{1} << 16;
+  if (n < 2 * kGrain || num_threads() == 1) {
+    if (n > 0) f(int64_t{0}, n);
+    return;
+  }
+  parallel_for((n + kBlock - 1) / kBlock, kGrain / kBlock, [&](int64_t b, int64_t e) {
+    const int64_t lo = b * kBlock, hi = e * kBlock < n ? e * kBlock : n;
+    if (lo < hi) f(lo, hi);
+  });
 }
 
 // Element counts arrive as int64_t; the Highway kernels take size_t. Negative means empty.

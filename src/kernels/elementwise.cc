@@ -135,20 +135,21 @@ void MaskedScaleImpl(const float* x, const float* mask, float s, float* y, size_
 
 // One 2^32-element chunk of dropout (the hash counter is 32-bit; chunks get their own key).
 // y = x * factor, or y = r + x * factor when r is given (r may alias y).
-void DropoutImpl(const float* x, uint32_t key, float thresh, float keep, const float* r, float* y, float* factor,
-                 size_t n) {
+// Elements [0, n) of the call are elements [base, base + n) of the mask's 2^32-element chunk.
+void DropoutImpl(const float* x, uint32_t key, uint32_t base, float thresh, float keep, const float* r, float* y,
+                 float* factor, size_t n) {
   const hn::ScalableTag<float> d;
   const auto vt = hn::Set(d, thresh), vk = hn::Set(d, keep);
   const auto lanes = hn::Iota(hn::RebindToUnsigned<decltype(d)>(), 0);
   if (r) {
     ForEachVector(d, n, [&](size_t i, size_t cnt) HWY_ATTR {
-      const auto f = DropoutFactors(d, lanes, key, static_cast<uint32_t>(i), vt, vk);
+      const auto f = DropoutFactors(d, lanes, key, base + static_cast<uint32_t>(i), vt, vk);
       StorePart(hn::MulAdd(LoadPart(d, x + i, cnt), f, LoadPart(d, r + i, cnt)), d, y + i, cnt);
     });
     return;
   }
   ForEachVector(d, n, [&](size_t i, size_t cnt) HWY_ATTR {
-    const auto f = DropoutFactors(d, lanes, key, static_cast<uint32_t>(i), vt, vk);
+    const auto f = DropoutFactors(d, lanes, key, base + static_cast<uint32_t>(i), vt, vk);
     if (factor) StorePart(f, d, factor + i, cnt);
     StorePart(hn::Mul(LoadPart(d, x + i, cnt), f), d, y + i, cnt);
   });
@@ -175,7 +176,9 @@ HWY_EXPORT(DropoutImpl);
 
 void binary(BinOp op, const float* a, const float* b, float* y, int64_t n) {
   if (use_ref()) return ref::binary(op, a, b, y, n);
-  HWY_DYNAMIC_DISPATCH(BinaryImpl)(op, a, b, y, to_size(n));
+  split_elementwise(n, [&](int64_t lo, int64_t hi) {
+    HWY_DYNAMIC_DISPATCH(BinaryImpl)(op, a + lo, b + lo, y + lo, to_size(hi - lo));
+  });
 }
 
 void binary_rs(BinOp op, const float* a, float b, float* y, int64_t n) {
@@ -190,12 +193,12 @@ void binary_ls(BinOp op, float a, const float* b, float* y, int64_t n) {
 
 void axpy(float alpha, const float* x, float* y, int64_t n) {
   if (use_ref()) return ref::axpy(alpha, x, y, n);
-  HWY_DYNAMIC_DISPATCH(AxpyImpl)(alpha, x, y, to_size(n));
+  split_elementwise(n, [&](int64_t b, int64_t e) { HWY_DYNAMIC_DISPATCH(AxpyImpl)(alpha, x + b, y + b, to_size(e - b)); });
 }
 
 void scale(float alpha, const float* x, float* y, int64_t n) {
   if (use_ref()) return ref::scale(alpha, x, y, n);
-  HWY_DYNAMIC_DISPATCH(ScaleImpl)(alpha, x, y, to_size(n));
+  split_elementwise(n, [&](int64_t b, int64_t e) { HWY_DYNAMIC_DISPATCH(ScaleImpl)(alpha, x + b, y + b, to_size(e - b)); });
 }
 
 void mul_add(const float* a, const float* b, float* y, int64_t n) {
@@ -233,9 +236,12 @@ void dropout_chunks(const float* x, uint64_t seed, float p, const float* r, floa
   const float thresh = static_cast<float>(dropout_hash::keep_threshold(p)), keep = 1.0f / (1.0f - p);
   constexpr int64_t kChunk = int64_t{1} << 32;
   for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
-    const int64_t m = std::min(kChunk, n - c0);
-    HWY_DYNAMIC_DISPATCH(DropoutImpl)(x + c0, dropout_hash::chunk_key(seed, static_cast<uint64_t>(c0) >> 32), thresh,
-                                      keep, r ? r + c0 : nullptr, y + c0, factor ? factor + c0 : nullptr, to_size(m));
+    const uint32_t key = dropout_hash::chunk_key(seed, static_cast<uint64_t>(c0) >> 32);
+    split_elementwise(std::min(kChunk, n - c0), [&](int64_t b, int64_t e) {
+      const int64_t o = c0 + b;
+      HWY_DYNAMIC_DISPATCH(DropoutImpl)(x + o, key, static_cast<uint32_t>(b), thresh, keep, r ? r + o : nullptr, y + o,
+                                        factor ? factor + o : nullptr, to_size(e - b));
+    });
   }
 }
 }  // namespace

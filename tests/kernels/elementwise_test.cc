@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "kernel_test_util.h"
+#include "nd/core/parallel.h"
+#include "nd/kernels/activation.h"
 #include "kernels/ref/ref.h"
 
 namespace nd::kernels {
@@ -176,6 +178,29 @@ TEST(KernelsElementwise, DropoutAddEqualsDropoutThenAdd) {
       });
     }
   }
+}
+
+// Large arrays are split over threads: 1 and 2 threads give identical results (dropout masks
+// included: each chunk hashes its global element index), for a length that is not a multiple
+// of the 64-element blocks.
+TEST(KernelsElementwise, ThreadSplitGivesIdenticalResults) {
+  const int before = num_threads();
+  const int64_t n = 300007;
+  const Buf x = random_buf(n, 0, -3, 3, 1), z = random_buf(n, 0, -2, 2, 2);
+  std::vector<float> out[2][7];
+  for (int t : {1, 2}) {
+    set_num_threads(t);
+    auto& o = out[t - 1];
+    for (auto& v : o) v.assign(static_cast<size_t>(n), 0.5f);
+    dropout(x.data(), 5, 0.3f, o[0].data(), o[1].data(), n);
+    dropout_add(x.data(), 6, 0.2f, z.data(), o[2].data(), n);
+    binary(BinOp::mul, x.data(), z.data(), o[3].data(), n);
+    axpy(0.7f, x.data(), o[4].data(), n);
+    scale(-1.5f, x.data(), o[5].data(), n);
+    act_forward(Act::gelu, x.data(), o[6].data(), n, 0.0f);
+  }
+  for (int k = 0; k < 7; ++k) EXPECT_EQ(out[0][k], out[1][k]) << "output " << k;
+  set_num_threads(before);
 }
 
 TEST(KernelsElementwise, ReferenceSanity) {
