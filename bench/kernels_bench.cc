@@ -17,6 +17,7 @@
 
 #include "nd/core/rng.h"
 #include "nd/kernels/activation.h"
+#include "nd/kernels/batchnorm.h"
 #include "nd/kernels/convert.h"
 #include "nd/kernels/dispatch.h"
 #include "nd/kernels/elementwise.h"
@@ -38,6 +39,7 @@ constexpr int kReps = 3;           // the summary uses the median of the repetit
 constexpr int64_t kN = 32768;      // elementwise / activation / reduction length
 constexpr int64_t kRows = 64, kD = 512;  // softmax and layer norm: [64, 512]
 constexpr int64_t kB = 32, kH = 256;     // recurrent cells: batch 32, hidden 256
+constexpr int64_t kBnRows = 12288, kBnC = 128;  // batch norm: PatchTST's [B * patches, hidden]
 
 std::vector<float> random_vec(int64_t n, float lo, float hi, uint64_t seed) {
   nd::Rng rng(seed);
@@ -113,6 +115,21 @@ void register_kernels() {
     });
     add("layer_norm_bwd", [a, p, s] {
       k::layer_norm_backward((*a)[0], (*a)[2], (*p)[0], (*s)[0], (*s)[1], (*a)[3], (*p)[2], (*p)[3], kRows, kD);
+    });
+  }
+  {
+    auto a = arrays(4, kBnRows * kBnC, -2.0f, 2.0f);
+    auto p = arrays(6, kBnC, 0.5f, 1.5f);  // gamma, beta, mean, rstd, sum_dy, sum_dy_xhat
+    add("batch_norm_stats", [a, p] { k::batch_norm_stats((*a)[0], kBnRows, kBnC, kBnC, (*p)[2], (*p)[3]); });
+    add("batch_norm_apply", [a, p] {
+      k::batch_norm_apply((*a)[0], (*p)[2], (*p)[3], (*p)[0], (*p)[1], (*a)[1], kBnRows, kBnC, kBnC);
+    });
+    add("batch_norm_bwd_sums", [a, p] {
+      k::batch_norm_backward_sums((*a)[0], (*a)[2], (*p)[2], (*p)[3], (*p)[4], (*p)[5], kBnRows, kBnC, kBnC);
+    });
+    add("batch_norm_bwd_dx", [a, p] {
+      k::batch_norm_backward_dx((*a)[0], (*a)[2], (*p)[2], (*p)[3], (*p)[0], (*p)[4], (*p)[5], (*a)[3], kBnRows, kBnC,
+                                kBnC, true);
     });
   }
   {

@@ -1,60 +1,60 @@
 // Batch normalization over the channel-last axis, forward and backward (torch.nn.BatchNorm1d).
-// Statistics accumulate in double; rows are the product of all leading axes.
+// Rows are the product of all leading axes. Threads take slices of whole channels (one parallel
+// region per call), so every channel is reduced in the same order at any thread count.
 #include "nd/ops/batch_norm.h"
 
+#include <algorithm>
 #include <cmath>
-#include <vector>
 
+#include "nd/core/parallel.h"
+#include "nd/kernels/batchnorm.h"
 #include "ops/op_util.h"
 
 namespace nd::ops {
 
 namespace {
 
-// saved[0]: xhat [rows, C]; saved[1]: rstd [C]; i[0] rows, i[1] C, i[2] training.
+// Channels per unit of parallel work: a 64-byte line of each row, so slices share no cache line.
+constexpr int64_t kGroup = 16;
+
+// Runs fn(c0, c1) over slices of [0, C) (whole groups) with enough rows * channels per thread.
+template <typename F>
+void for_channel_slices(int64_t R, int64_t C, F&& fn) {
+  const int64_t groups = (C + kGroup - 1) / kGroup;
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(R * kGroup, 1));
+  parallel_for(groups, grain, [&](int64_t b, int64_t e) { fn(b * kGroup, std::min(C, e * kGroup)); });
+}
+
+// x stays alive in the graph for the whole step, so xhat is recomputed from it instead of saved.
+// saved[0]: mean [C], saved[1]: rstd [C]; i[0] rows, i[1] C, i[2] training.
 void batch_norm_backward(Graph& g, const Node& n) {
   const int64_t R = n.i[0], C = n.i[1];
   const bool training = n.i[2] != 0;
+  const float* x = g.value(n.in[0]).data;
   const float* gy = g.grad_or_null(n.out[0]);
-  const float* xhat = n.saved[0].data;
+  const float* mean = n.saved[0].data;
   const float* rstd = n.saved[1].data;
   const float* gamma = n.in[1] >= 0 ? g.value(n.in[1]).data : nullptr;
-  // Per-channel sums of dy and dy * xhat: dbeta and dgamma, and the terms of dx.
-  std::vector<double> sdy(static_cast<size_t>(C), 0.0), sdyx(static_cast<size_t>(C), 0.0);
-  for (int64_t r = 0; r < R; ++r) {
-    const float* d = gy + r * C;
-    const float* xh = xhat + r * C;
-    for (int64_t c = 0; c < C; ++c) {
-      sdy[c] += d[c];
-      sdyx[c] += static_cast<double>(d[c]) * xh[c];
-    }
-  }
-  if (n.in[1] >= 0 && detail::wants_grad(g, n.in[1])) {
-    float* t = g.arena().alloc(C);
-    for (int64_t c = 0; c < C; ++c) t[c] = static_cast<float>(sdyx[c]);
-    detail::accum(g, n.in[1], t, C);
-  }
-  if (n.in[2] >= 0 && detail::wants_grad(g, n.in[2])) {
-    float* t = g.arena().alloc(C);
-    for (int64_t c = 0; c < C; ++c) t[c] = static_cast<float>(sdy[c]);
-    detail::accum(g, n.in[2], t, C);
-  }
-  if (!detail::wants_grad(g, n.in[0])) return;
-  auto sink = detail::grad_sink(g, n.in[0], R * C);
-  std::vector<float> k(static_cast<size_t>(C)), a(static_cast<size_t>(C)), b(static_cast<size_t>(C));
-  for (int64_t c = 0; c < C; ++c) {
-    k[c] = (gamma ? gamma[c] : 1.0f) * rstd[c];
-    // Training: dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)); eval: dx = k * dy.
-    a[c] = training ? static_cast<float>(sdy[c] / static_cast<double>(R)) : 0.0f;
-    b[c] = training ? static_cast<float>(sdyx[c] / static_cast<double>(R)) : 0.0f;
-  }
-  for (int64_t r = 0; r < R; ++r) {
-    const float* d = gy + r * C;
-    const float* xh = xhat + r * C;
-    float* o = sink.buf + r * C;
-    for (int64_t c = 0; c < C; ++c) o[c] = k[c] * (d[c] - a[c] - xh[c] * b[c]);
-  }
-  detail::finish_grad(sink);
+  const bool want_dx = detail::wants_grad(g, n.in[0]);
+  const bool want_dgamma = n.in[1] >= 0 && detail::wants_grad(g, n.in[1]);
+  const bool want_dbeta = n.in[2] >= 0 && detail::wants_grad(g, n.in[2]);
+  // Per-channel sum of dy (dbeta) and of dy * xhat (dgamma); training-mode dx needs both too.
+  const bool sums = want_dgamma || want_dbeta || (want_dx && training);
+  float* sdy = sums ? g.arena().alloc(C) : nullptr;
+  float* sdyx = sums ? g.arena().alloc(C) : nullptr;
+  detail::GradSink sink{};
+  if (want_dx) sink = detail::grad_sink(g, n.in[0], R * C);
+  for_channel_slices(R, C, [&](int64_t c0, int64_t c1) {
+    const int64_t cn = c1 - c0;
+    if (sums) kernels::batch_norm_backward_sums(x + c0, gy + c0, mean + c0, rstd + c0, sdy + c0, sdyx + c0, R, cn, C);
+    if (want_dx)
+      kernels::batch_norm_backward_dx(x + c0, gy + c0, mean + c0, rstd + c0, gamma ? gamma + c0 : nullptr,
+                                      sums ? sdy + c0 : nullptr, sums ? sdyx + c0 : nullptr, sink.buf + c0, R, cn, C,
+                                      training);
+  });
+  if (want_dx) detail::finish_grad(sink);
+  if (want_dgamma) detail::accum(g, n.in[1], sdyx, C);
+  if (want_dbeta) detail::accum(g, n.in[2], sdy, C);
 }
 
 }  // namespace
@@ -73,46 +73,37 @@ Var batch_norm(Var x, Var gamma, Var beta, const BatchNormState& st) {
   const float* xp = x.data();
   float* mean = g.arena().alloc(C);
   float* rstd = g.arena().alloc(C);
-  if (st.training) {
-    std::vector<double> s(static_cast<size_t>(C), 0.0), ss(static_cast<size_t>(C), 0.0);
-    for (int64_t r = 0; r < R; ++r)
-      for (int64_t c = 0; c < C; ++c) s[c] += xp[r * C + c];
-    for (int64_t c = 0; c < C; ++c) s[c] /= static_cast<double>(R);
-    for (int64_t r = 0; r < R; ++r)
-      for (int64_t c = 0; c < C; ++c) {
-        const double d = xp[r * C + c] - s[c];
-        ss[c] += d * d;
-      }
-    for (int64_t c = 0; c < C; ++c) {
-      const double var = ss[c] / static_cast<double>(R);
-      mean[c] = static_cast<float>(s[c]);
-      rstd[c] = static_cast<float>(1.0 / std::sqrt(var + st.eps));
-      if (st.running_mean) st.running_mean[c] = (1.0f - st.momentum) * st.running_mean[c] + st.momentum * mean[c];
-      if (st.running_var)
-        st.running_var[c] = (1.0f - st.momentum) * st.running_var[c] +
-                            st.momentum * static_cast<float>(ss[c] / static_cast<double>(R - 1));
-    }
-  } else {
-    for (int64_t c = 0; c < C; ++c) {
-      mean[c] = st.running_mean[c];
-      rstd[c] = 1.0f / std::sqrt(st.running_var[c] + st.eps);
-    }
-  }
+  float* var = st.training ? g.arena().alloc(C) : nullptr;  // biased batch variance
   Var y = detail::make_out(g, x.shape(), {x, gamma, beta});
-  const bool record = g.should_record({x, gamma, beta});
-  float* xhat = record ? g.arena().alloc(R * C) : nullptr;
   const float* gp = gamma.defined() ? gamma.data() : nullptr;
   const float* bp = beta.defined() ? beta.data() : nullptr;
   float* yp = y.data();
-  for (int64_t r = 0; r < R; ++r)
-    for (int64_t c = 0; c < C; ++c) {
-      const float xh = (xp[r * C + c] - mean[c]) * rstd[c];
-      if (xhat) xhat[r * C + c] = xh;
-      yp[r * C + c] = (gp ? xh * gp[c] : xh) + (bp ? bp[c] : 0.0f);
+  for_channel_slices(R, C, [&](int64_t c0, int64_t c1) {
+    if (st.training) {
+      kernels::batch_norm_stats(xp + c0, R, c1 - c0, C, mean + c0, var + c0);
+      for (int64_t c = c0; c < c1; ++c) rstd[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var[c]) + st.eps));
+    } else {
+      for (int64_t c = c0; c < c1; ++c) {
+        mean[c] = st.running_mean[c];
+        rstd[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(st.running_var[c]) + st.eps));
+      }
     }
-  if (record) {
+    kernels::batch_norm_apply(xp + c0, mean + c0, rstd + c0, gp ? gp + c0 : nullptr, bp ? bp + c0 : nullptr, yp + c0,
+                              R, c1 - c0, C);
+  });
+  if (st.training) {
+    // torch: running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance.
+    const double unbias = static_cast<double>(R) / static_cast<double>(R - 1);
+    for (int64_t c = 0; c < C; ++c) {
+      if (st.running_mean) st.running_mean[c] = (1.0f - st.momentum) * st.running_mean[c] + st.momentum * mean[c];
+      if (st.running_var)
+        st.running_var[c] = (1.0f - st.momentum) * st.running_var[c] +
+                            st.momentum * static_cast<float>(static_cast<double>(var[c]) * unbias);
+    }
+  }
+  if (g.should_record({x, gamma, beta})) {
     Node& n = g.record(&batch_norm_backward, {y}, {x, gamma, beta});
-    n.saved[0] = Tensor(xhat, Shape{R, C});
+    n.saved[0] = Tensor(mean, Shape{C});
     n.saved[1] = Tensor(rstd, Shape{C});
     n.i[0] = R, n.i[1] = C, n.i[2] = st.training ? 1 : 0;
   }

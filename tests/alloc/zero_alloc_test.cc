@@ -9,6 +9,7 @@
 #include <new>
 
 #include "nd/nd.h"
+#include "nd/ops/batch_norm.h"
 #include "nd/ops/fft.h"
 #include "nd/ops/series.h"
 
@@ -47,8 +48,8 @@ namespace nd {
 namespace {
 
 // A model touching every layer type: Linear/MLP, Conv1d, LayerNorm, LSTM, GRU, RNN, Embedding,
-// Dropout, AttentionLayer (flash attention, causal, with dropout), plus pooling, interpolation,
-// softmax and shape ops.
+// Dropout, AttentionLayer (flash attention, causal, with dropout), plus batch norm, pooling,
+// interpolation, softmax and shape ops.
 struct Model {
   nn::ParameterStore store;
   nn::Conv1d conv{store, "conv", 1, 4, 3, 1, 0, 1, true, true};
@@ -59,6 +60,8 @@ struct Model {
   nn::LayerNorm norm{store, "norm", 8};
   nn::Embedding emb{store, "emb", 5, 8};
   nn::MLP mlp{store, "mlp", 8 + 8 + 12, {32, 32}, 12, kernels::Act::gelu, 0.1f, 3};
+  float bn_mean[8] = {}, bn_var[8] = {1, 1, 1, 1, 1, 1, 1, 1};  // BatchNorm running statistics
+  bool train_bn = true;
   Model() { store.allocate(42); }
 
   Var forward(Var x /* [B, T] */, const int64_t* ids, int64_t B) {
@@ -67,6 +70,7 @@ struct Model {
     Var h = lstm.forward(ops::transpose(c, 1, 2)).y;                // [B, T, 16]
     h = gru.forward(h).y;                                           // [B, T, 8]
     h = ops::add(h, attn.forward(h, h, h));                         // [B, T, 8]
+    h = ops::batch_norm(h, Var(), Var(), {bn_mean, bn_var, 0.1f, 1e-5f, train_bn});
     Var last = rnn.forward(h).h_n;                                  // [B, 8]
     last = norm.forward(last);
     Var e = emb.forward(x.graph(), ids, B);                         // [B, 8]
@@ -127,6 +131,7 @@ TEST(ZeroAlloc, NoGradInferenceAfterWarmup) {
   Model m;
   m.mlp.eval();
   m.lstm.eval();
+  m.train_bn = false;
   const int64_t B = 1, T = 24;
   std::vector<float> x(B * T, 0.5f);
   const int64_t ids[1] = {3};

@@ -146,6 +146,24 @@ std::vector<GradCase> cases() {
         static float rm[3] = {0.2f, -0.1f, 0.5f}, rv[3] = {0.7f, 1.3f, 2.0f};
         return {batch_norm(x[0], x[1], x[2], {rm, rv, 0.1f, 1e-5f, false})};
       }),
+      // Channel counts that are no multiple of a vector (5, 37), rows past one 64-row block.
+      GRAD_CASE("batch_norm_eval_c5", (std::vector<Shape>{{2, 3, 5}, {5}, {5}}), {
+        static float rm[5] = {0.2f, -0.1f, 0.5f, 0.0f, -0.3f}, rv[5] = {0.7f, 1.3f, 2.0f, 0.5f, 1.0f};
+        return {batch_norm(x[0], x[1], x[2], {rm, rv, 0.1f, 1e-5f, false})};
+      }),
+      GRAD_CASE("batch_norm_train_c37", (std::vector<Shape>{{2, 35, 37}, {37}, {37}}), {
+        static float rm[37] = {}, rv[37] = {};
+        return {batch_norm(x[0], x[1], x[2], {rm, rv, 0.1f, 1e-5f, true})};
+      }),
+      GRAD_CASE("batch_norm_eval_c37", (std::vector<Shape>{{6, 37}, {37}, {37}}), {
+        static float rm[37], rv[37];
+        for (int c = 0; c < 37; ++c) rm[c] = 0.05f * static_cast<float>(c % 7) - 0.1f, rv[c] = 0.5f + 0.1f * (c % 5);
+        return {batch_norm(x[0], x[1], x[2], {rm, rv, 0.1f, 1e-5f, false})};
+      }),
+      // x also feeds the sum, so batch_norm's dx adds to a gradient that already exists.
+      GRAD_CASE("batch_norm_train_reused_input", (std::vector<Shape>{{9, 37}, {37}}), {
+        return {add(batch_norm(x[0], x[1], Var(), {nullptr, nullptr, 0.1f, 1e-5f, true}), mul(x[0], 0.5f))};
+      }),
       GRAD_CASE("dropout", (std::vector<Shape>{{4, 6}}), {
         Rng r(3);  // same mask for every evaluation
         return {dropout(x[0], 0.3f, r)};

@@ -54,6 +54,16 @@ void layer_norm_forward(const float* x, const float* gamma, const float* beta, f
 void layer_norm_backward(const float* x, const float* dy, const float* gamma, const float* mean, const float* rstd,
                          float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t d);
 
+// batchnorm.h
+void batch_norm_stats(const float* x, int64_t rows, int64_t c, int64_t ld, float* mean, float* var);
+void batch_norm_apply(const float* x, const float* mean, const float* rstd, const float* gamma, const float* beta,
+                      float* y, int64_t rows, int64_t c, int64_t ld);
+void batch_norm_backward_sums(const float* x, const float* dy, const float* mean, const float* rstd, float* sum_dy,
+                              float* sum_dy_xhat, int64_t rows, int64_t c, int64_t ld);
+void batch_norm_backward_dx(const float* x, const float* dy, const float* mean, const float* rstd,
+                            const float* gamma, const float* sum_dy, const float* sum_dy_xhat, float* dx,
+                            int64_t rows, int64_t c, int64_t ld, bool training);
+
 // stats.h
 float masked_mean(const float* x, const float* mask, int64_t n);
 float masked_std(const float* x, const float* mask, int64_t n, int ddof);
