@@ -62,6 +62,12 @@ Var Graph::alias(const Tensor& t, bool needs_grad) {
   return add_var(t, needs_grad && grad_enabled_, nullptr, false);
 }
 
+Var Graph::param_view(Var x, const Shape& s) {
+  const VarRec r = vars_[x.id()];
+  if (!r.external_grad || !r.requires_grad) return Var();
+  return add_var(Tensor(r.value.data, s), true, r.grad, true, r.pending_zero);
+}
+
 bool Graph::should_record(std::initializer_list<Var> ins) const {
   if (!grad_enabled_) return false;
   for (const Var& v : ins)

@@ -94,6 +94,7 @@ Var reshape(Var x, const Shape& s) {
   ND_CHECK(s.numel() == x.numel(), "reshape: cannot view ", x.shape().str(), " (", x.numel(), " elements) as ",
            s.str(), " (", s.numel(), " elements)");
   Graph& g = x.graph();
+  if (Var v = g.param_view(x, s); v.defined()) return v;  // a parameter: gradients land in the store
   const bool rec = g.should_record({x});
   Var y = g.alias(Tensor(x.data(), s), rec);
   if (rec) g.record(&copy_grad_backward, {y}, {x});

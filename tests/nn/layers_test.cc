@@ -62,6 +62,25 @@ TEST(ParameterStore, LazyZeroGradOverwritesThenAccumulates) {
   EXPECT_EQ(s.grad(unused).to_vector(), std::vector<float>(2, 0.0f));
 }
 
+// A reshaped parameter (conv weights used as a matrix) writes its gradient straight into the
+// store, accumulating with direct uses of the same parameter, and records no backward node.
+TEST(ParameterStore, ReshapedParameterSharesTheStoreGradient) {
+  nn::ParameterStore s;
+  nn::ParamRef w = s.add("w", Shape{2, 3, 1}, nn::ParamInit::Constant(0.5f));
+  s.allocate(1);
+  std::vector<float> x = {1, 2, 3, 4, 5, 6};
+  s.zero_grad();
+  Graph g;
+  Var wv = s.var(g, w);
+  Var m = ops::reshape(wv, Shape{2, 3});
+  EXPECT_EQ(g.num_nodes(), 0u);
+  Var xi = g.input(Tensor(x.data(), Shape{2, 3}));
+  // loss = sum(m * x) + sum(w^2): dloss/dw = x + 2w = x + 1
+  g.backward(ops::add(ops::sum_all(ops::mul(m, xi)), ops::sum_all(ops::mul(wv, wv))));
+  EXPECT_EQ(s.grad(w).to_vector(), (std::vector<float>{2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(m.grad().to_vector(), s.grad(w).to_vector());
+}
+
 TEST(ParameterStore, DuplicateNamesRejected) {
   nn::ParameterStore s;
   nn::Linear a(s, "fc", 2, 2);

@@ -73,6 +73,11 @@ class Graph {
   // A value aliasing memory owned elsewhere in this graph (reshape views); its gradient is separate.
   Var alias(const Tensor& t, bool needs_grad);
 
+  // A reshaped view of a parameter leaf (one whose gradient lives in a parameter store) that
+  // shares the parameter's gradient buffer: backward writes the view's gradient straight into the
+  // store, no node and no copy. Undefined when `x` is not such a leaf.
+  Var param_view(Var x, const Shape& s);
+
   // True when an op with these inputs must record a node.
   bool should_record(std::initializer_list<Var> ins) const;
   bool should_record(const Var* ins, int n) const;
