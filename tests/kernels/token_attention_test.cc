@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "kernel_test_util.h"
@@ -102,6 +103,34 @@ TEST(TokenAttentionKernel, MatchesReference) {
       }
     }
   }
+}
+
+// Scores far apart (probabilities that underflow to zero), masked keys (-inf in prev: exactly zero
+// probability) and a NaN score (its row turns NaN) behave as the reference, on every ISA.
+TEST(TokenAttentionKernel, ExtremeScoresMatchReference) {
+  const TokenAttentionDims d{2, 2, 6, 13, 4, 5};
+  Inputs in(d, 17);
+  const float inf = std::numeric_limits<float>::infinity();
+  for (int64_t x = 0; x < in.prev.size(); ++x) {
+    const int64_t j = x % d.Lk;
+    in.prev[x] = j == 0 ? 80.0f : j == 1 ? -inf : j == 2 ? -95.0f : j == 3 ? -200.0f : 0.0f;
+  }
+  in.prev[3 * d.Lk + 5] = std::numeric_limits<float>::quiet_NaN();  // row 3 of head (0, 0)
+  const TokenAttentionConfig c{0.5f, 0.0f, 1};
+  const Use u{true, true, true};
+  Outputs want(d);
+  run(d, c, in, u, want, true);
+  for (int64_t i = 0; i < d.Lq; ++i)
+    if (i != 3) EXPECT_EQ(want.probs[i * d.Lk + 1], 0.0f);
+  EXPECT_TRUE(std::isnan(want.probs[3 * d.Lk]));
+  for_each_isa([&] {
+    Outputs got(d);
+    run(d, c, in, u, got, false);
+    EXPECT_TRUE(all_close(want.probs, got.probs, 1e-7, 1e-5)) << "probs";
+    EXPECT_TRUE(all_close(want.out, got.out, 2e-6, 2e-5)) << "out";
+    EXPECT_TRUE(all_close(want.ds, got.ds, 2e-6, 2e-5)) << "ds";
+    EXPECT_TRUE(all_close(want.dq, got.dq, 2e-6, 2e-5)) << "dq";
+  });
 }
 
 // Null outputs are skipped: only out (inference) forward, only dq backward.
