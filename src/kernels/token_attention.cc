@@ -1,7 +1,8 @@
 // Fused tiny-matrix attention (nd/kernels/token_attention.h) with Highway. Per (batch row, head):
 // k^T (forward) or v^T (backward) is transposed into an L1 tile (8 x 8 blocks in registers) and
-// the row operands copied into padded tiles; every product accumulates rows x whole vectors in registers (one operand
-// broadcast, the other's rows loaded), and its epilogue writes straight to the token-major arrays.
+// the row operands copied into padded tiles; every product accumulates rows x whole vectors in
+// registers (one operand broadcast, the other's rows loaded), and its epilogue writes straight to
+// the token-major arrays.
 // Softmax, dropout and the softmax backward work on the score tile in place, several rows at once.
 #include "nd/kernels/token_attention.h"
 
