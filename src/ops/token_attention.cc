@@ -1,7 +1,9 @@
-// token_attention (nd/ops/attention.h): per (batch, head), scores = scale q k^T (+ prev) by the
-// strided batched GEMM over the heads of the token-major projections, a row softmax, optional
-// counter-hash dropout, and probabilities x v written back into the token-major output. Backward
-// saves the probabilities only (the dropout mask is recomputed from the seed).
+// token_attention (nd/ops/attention.h): per (batch, head), scores = scale q k^T (+ prev), a row
+// softmax, optional counter-hash dropout, and probabilities x v written back into the token-major
+// output. Tiny heads (every length and width <= 64) take the fused kernel (kernels/token_attention.h);
+// larger ones the strided batched GEMM over the heads with separate softmax and dropout passes.
+// Both save the probabilities only (the dropout mask is recomputed from the seed) and draw the same
+// mask.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -9,6 +11,7 @@
 #include "nd/core/parallel.h"
 #include "nd/kernels/gemm.h"
 #include "nd/kernels/softmax.h"
+#include "nd/kernels/token_attention.h"
 #include "nd/ops/attention.h"
 #include "ops/op_util.h"
 
@@ -42,8 +45,34 @@ void heads_gemm(bool ta, bool tb, const Dims& d, int64_t m, int64_t n, int64_t k
   });
 }
 
+kernels::TokenAttentionDims kernel_dims(const Dims& d) { return {d.B, d.H, d.Lq, d.Lk, d.D, d.Dv}; }
+
+// Fused backward: every gradient in one kernel call, written into the gradient sinks.
+void fused_backward(Graph& g, const Node& n, const Dims& d) {
+  const kernels::TokenAttentionConfig c{n.f[0], n.f[1], static_cast<uint64_t>(n.i[6])};
+  const bool has_prev = n.i[7] != 0;
+  const float* gO = g.grad_or_null(n.out[0]);
+  const float* gS_ext = n.out[1] >= 0 ? g.grad_or_null(n.out[1]) : nullptr;
+  const bool want_q = detail::wants_grad(g, n.in[0]), want_k = detail::wants_grad(g, n.in[1]);
+  const bool want_v = gO && detail::wants_grad(g, n.in[2]), want_prev = has_prev && detail::wants_grad(g, n.in[3]);
+  detail::GradSink sq{}, sk{}, sv{}, sp{};
+  if (want_q) sq = detail::grad_sink(g, n.in[0], d.B * d.Lq * d.H * d.D);
+  if (want_k) sk = detail::grad_sink(g, n.in[1], d.B * d.Lk * d.H * d.D);
+  if (want_v) sv = detail::grad_sink(g, n.in[2], d.B * d.Lk * d.H * d.Dv);
+  if (want_prev) sp = detail::grad_sink(g, n.in[3], d.B * d.H * d.Lq * d.Lk);
+  kernels::token_attention_backward(kernel_dims(d), c, g.value(n.in[0]).data, g.value(n.in[1]).data,
+                                    g.value(n.in[2]).data, n.saved[0].data, gO, gS_ext, want_q ? sq.buf : nullptr,
+                                    want_k ? sk.buf : nullptr, want_v ? sv.buf : nullptr, want_prev ? sp.buf : nullptr);
+  // After the kernel: a sink that is not fresh (q, k, v the same value) adds its buffer in.
+  if (want_q) detail::finish_grad(sq);
+  if (want_k) detail::finish_grad(sk);
+  if (want_v) detail::finish_grad(sv);
+  if (want_prev) detail::finish_grad(sp);
+}
+
 void token_attention_backward(Graph& g, const Node& n) {
   const Dims d = dims_of(n);
+  if (kernels::token_attention_fits(kernel_dims(d))) return fused_backward(g, n, d);
   const float scale = n.f[0], p_drop = n.f[1];
   const uint64_t seed = static_cast<uint64_t>(n.i[6]);
   const bool has_prev = n.i[7] != 0;
@@ -124,29 +153,32 @@ TokenAttentionResult token_attention(Var q, Var k, Var v, int64_t heads, const T
   Arena& ar = g.arena();
 
   Var scores;
-  float* S;
-  if (opt.return_scores) {
-    scores = g.empty(Shape{B * H, Lq, Lk}, rec);
-    S = scores.data();
-  } else {
-    S = ar.alloc(nP);
-  }
-  if (opt.prev.defined()) std::memcpy(S, opt.prev.data(), sizeof(float) * static_cast<size_t>(nP));
-  heads_gemm(false, true, d, Lq, Lk, D, scale, {q.data(), HD, D, Lq * HD}, {k.data(), HD, D, Lk * HD},
-             opt.prev.defined() ? 1.0f : 0.0f, S, Lk, LL, H * LL);
-  float* P = ar.alloc(nP);
-  parallel_for(B * H * Lq, 256, [&](int64_t r0, int64_t r1) {
-    kernels::softmax_forward(S + r0 * Lk, P + r0 * Lk, r1 - r0, Lk);
-  });
-  const float* Pd = P;
-  if (p_drop > 0.0f) {
-    float* t = ar.alloc(nP);
-    kernels::dropout(P, opt.seed, p_drop, t, nullptr, nP);
-    Pd = t;
-  }
+  if (opt.return_scores) scores = g.empty(Shape{B * H, Lq, Lk}, rec);
   Var out = g.empty(Shape{B, Lq, HDv}, rec);
-  heads_gemm(false, false, d, Lq, Dv, Lk, 1.0f, {Pd, Lk, LL, H * LL}, {v.data(), HDv, Dv, Lk * HDv}, 0.0f,
-             out.data(), HDv, Dv, Lq * HDv);
+  float* P = nullptr;  // probabilities before dropout [B * H, Lq, Lk], saved for backward
+  if (kernels::token_attention_fits(kernel_dims(d))) {
+    P = rec ? ar.alloc(nP) : nullptr;
+    kernels::token_attention_forward(kernel_dims(d), {scale, p_drop, opt.seed}, q.data(), k.data(), v.data(),
+                                     opt.prev.defined() ? opt.prev.data() : nullptr,
+                                     opt.return_scores ? scores.data() : nullptr, P, out.data());
+  } else {
+    float* S = opt.return_scores ? scores.data() : ar.alloc(nP);
+    if (opt.prev.defined()) std::memcpy(S, opt.prev.data(), sizeof(float) * static_cast<size_t>(nP));
+    heads_gemm(false, true, d, Lq, Lk, D, scale, {q.data(), HD, D, Lq * HD}, {k.data(), HD, D, Lk * HD},
+               opt.prev.defined() ? 1.0f : 0.0f, S, Lk, LL, H * LL);
+    P = ar.alloc(nP);
+    parallel_for(B * H * Lq, 256, [&](int64_t r0, int64_t r1) {
+      kernels::softmax_forward(S + r0 * Lk, P + r0 * Lk, r1 - r0, Lk);
+    });
+    const float* Pd = P;
+    if (p_drop > 0.0f) {
+      float* t = ar.alloc(nP);
+      kernels::dropout(P, opt.seed, p_drop, t, nullptr, nP);
+      Pd = t;
+    }
+    heads_gemm(false, false, d, Lq, Dv, Lk, 1.0f, {Pd, Lk, LL, H * LL}, {v.data(), HDv, Dv, Lk * HDv}, 0.0f,
+               out.data(), HDv, Dv, Lq * HDv);
+  }
   if (rec) {
     Node& n = opt.return_scores ? g.record(&token_attention_backward, {out, scores}, {q, k, v, opt.prev})
                                 : g.record(&token_attention_backward, {out}, {q, k, v, opt.prev});

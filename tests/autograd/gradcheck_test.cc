@@ -238,7 +238,9 @@ std::vector<GradCase> cases() {
                                              {.causal = true, .dropout_p = 0.2f, .seed = 5, .training = true})};
       }),
       // token_attention (heads of token-major projections, materialized probabilities): cross
-      // lengths and Dv != D; residual scores in and out; dropout; a size past the register kernel
+      // lengths and Dv != D; residual scores in and out; dropout; the fused kernel (every length and
+      // width <= 64) at odd sizes, cross attention both ways, gradient through the scores only; the
+      // general path past the fused kernel, with its small-GEMM and BLAS products
       GRAD_CASE("token_attention_cross", (std::vector<Shape>{{2, 5, 12}, {2, 7, 12}, {2, 7, 6}}),
                 { return {token_attention(x[0], x[1], x[2], 3).out}; }),
       GRAD_CASE("token_attention_residual", (std::vector<Shape>{{2, 6, 8}, {2, 6, 8}, {2, 6, 8}, {4, 6, 6}}), {
@@ -248,7 +250,28 @@ std::vector<GradCase> cases() {
       GRAD_CASE("token_attention_dropout", (std::vector<Shape>{{2, 6, 8}, {2, 9, 8}, {2, 9, 8}}), {
         return {token_attention(x[0], x[1], x[2], 2, {.dropout_p = 0.3f, .seed = 5, .training = true}).out};
       }),
-      GRAD_CASE("token_attention_blas", (std::vector<Shape>{{2, 40, 24}, {2, 33, 24}, {2, 33, 8}}),
+      GRAD_CASE("token_attention_fused_odd",
+                (std::vector<Shape>{{2, 5, 21}, {2, 13, 21}, {2, 13, 15}, {6, 5, 13}}), {
+                  auto r = token_attention(x[0], x[1], x[2], 3,
+                                           {.prev = x[3], .return_scores = true, .dropout_p = 0.25f, .seed = 8,
+                                            .training = true});
+                  return {r.out, r.scores};
+                }),
+      GRAD_CASE("token_attention_fused_12", (std::vector<Shape>{{2, 12, 16}, {2, 12, 16}, {2, 12, 16}, {4, 12, 12}}), {
+        auto r = token_attention(x[0], x[1], x[2], 2, {.scale = 0.4f, .prev = x[3], .return_scores = true});
+        return {r.out, r.scores};
+      }),
+      GRAD_CASE("token_attention_fused_cross", (std::vector<Shape>{{1, 13, 14}, {1, 7, 14}, {1, 7, 26}}), {
+        return {token_attention(x[0], x[1], x[2], 2, {.dropout_p = 0.2f, .seed = 3, .training = true}).out};
+      }),
+      GRAD_CASE("token_attention_fused_scores_only", (std::vector<Shape>{{2, 7, 10}, {2, 5, 10}, {2, 5, 6}}),
+                { return {token_attention(x[0], x[1], x[2], 2, {.return_scores = true}).scores}; }),
+      GRAD_CASE("token_attention_general_small", (std::vector<Shape>{{1, 5, 8}, {1, 70, 8}, {1, 70, 6}, {2, 5, 70}}), {
+        auto r = token_attention(x[0], x[1], x[2], 2, {.prev = x[3], .return_scores = true, .dropout_p = 0.2f,
+                                                       .seed = 4, .training = true});
+        return {r.out, r.scores};
+      }),
+      GRAD_CASE("token_attention_blas", (std::vector<Shape>{{2, 40, 24}, {2, 70, 24}, {2, 70, 8}}),
                 { return {token_attention(x[0], x[1], x[2], 1).out}; }),
       // losses (mask with zeros; MASE uses y_insample)
       GRAD_CASE("loss_mae", (std::vector<Shape>{{4, 6}}), { return {run_loss(losses::Loss::MAE(), x[0])}; }),

@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "nd/kernels/elementwise.h"
 #include "nd/nd.h"
 
 namespace nd {
@@ -154,25 +155,90 @@ namespace nd {
 namespace {
 
 // token_attention against the composition it replaces (head split permutes, bmm, scale, + prev,
-// softmax, bmm, merge permute), forward outputs and scores; dropout only in training, the same
-// mask for the same seed.
-TEST(TokenAttention, MatchesComposedHeadsAndResidualScores) {
+// softmax, dropout, bmm, merge permute): outputs, scores and every gradient, for the fused kernel
+// (odd and cross lengths) and the general path (a length past 64). The dropout of the composition
+// is a constant factor tensor from kernels::dropout with the op's seed over [B * H, Lq, Lk]: the
+// op must draw exactly that mask.
+struct TokenCase {
+  int64_t B, Lq, Lk, H, D, Dv;
+};
+
+void check_token_attention(const TokenCase& c, bool with_prev, float p_drop) {
+  SCOPED_TRACE(::testing::Message() << "B=" << c.B << " Lq=" << c.Lq << " Lk=" << c.Lk << " H=" << c.H << " D="
+                                    << c.D << " Dv=" << c.Dv << " prev=" << with_prev << " p=" << p_drop);
+  const int64_t B = c.B, Lq = c.Lq, Lk = c.Lk, H = c.H, D = c.D, Dv = c.Dv, nP = B * H * Lq * Lk;
+  const uint64_t seed = 9;
+  const std::vector<float> qv = randn(B * Lq * H * D, 1), kv = randn(B * Lk * H * D, 2),
+                           vv = randn(B * Lk * H * Dv, 3), pv = randn(nP, 4), ro = randn(B * Lq * H * Dv, 5),
+                           rs = randn(nP, 6);
+  std::vector<float> ones(static_cast<size_t>(nP), 1.0f), factor(static_cast<size_t>(nP), 1.0f),
+      tmp(static_cast<size_t>(nP));
+  if (p_drop > 0.0f) kernels::dropout(ones.data(), seed, p_drop, tmp.data(), factor.data(), nP);
+  struct Run {
+    Var out, scores;
+    std::vector<std::vector<float>> grads;
+  };
+  auto run = [&](Graph& g, bool fused) {
+    auto in = [&](const std::vector<float>& x, Shape s, bool grad) {
+      return g.input(Tensor(const_cast<float*>(x.data()), s), grad);
+    };
+    Var q = in(qv, {B, Lq, H * D}, true), k = in(kv, {B, Lk, H * D}, true), v = in(vv, {B, Lk, H * Dv}, true);
+    Var prev = with_prev ? in(pv, {B * H, Lq, Lk}, true) : Var();
+    Run r;
+    if (fused) {
+      auto t = ops::token_attention(q, k, v, H,
+                                    {.scale = 0.3f, .prev = prev, .return_scores = true, .dropout_p = p_drop,
+                                     .seed = seed, .training = true});
+      r.out = t.out, r.scores = t.scores;
+    } else {
+      auto heads = [&](Var t, int64_t L, int64_t W) {
+        return ops::reshape(ops::permute(ops::reshape(t, {B, L, H, W}), {0, 2, 1, 3}), {B * H, L, W});
+      };
+      r.scores = ops::mul(ops::bmm(heads(q, Lq, D), heads(k, Lk, D), false, true), 0.3f);
+      if (with_prev) r.scores = ops::add(r.scores, prev);
+      Var pd = ops::mul(ops::softmax(r.scores), in(factor, {B * H, Lq, Lk}, false));
+      Var o = ops::bmm(pd, heads(v, Lk, Dv));
+      r.out = ops::reshape(ops::permute(ops::reshape(o, {B, H, Lq, Dv}), {0, 2, 1, 3}), {B, Lq, H * Dv});
+    }
+    Var loss = ops::add(ops::sum_all(ops::mul(r.out, in(ro, r.out.shape(), false))),
+                        ops::sum_all(ops::mul(r.scores, in(rs, r.scores.shape(), false))));
+    g.backward(loss);
+    for (Var x : {q, k, v, prev}) {
+      if (!x.defined()) continue;
+      Tensor gx = x.grad();
+      r.grads.emplace_back(gx.data, gx.data + gx.numel());
+    }
+    return r;
+  };
+  Graph gf, gc;
+  const Run f = run(gf, true), want = run(gc, false);
+  EXPECT_LT(max_rel(f.out.data(), want.out.data(), want.out.numel()), 1e-5);
+  EXPECT_LT(max_rel(f.scores.data(), want.scores.data(), want.scores.numel()), 1e-5);
+  for (size_t x = 0; x < want.grads.size(); ++x)
+    EXPECT_LT(max_rel(f.grads[x].data(), want.grads[x].data(), static_cast<int64_t>(want.grads[x].size())), 2e-5)
+        << "gradient of input " << x;
+}
+
+TEST(TokenAttention, MatchesComposedHeadsScoresAndGradients) {
+  const TokenCase cases[] = {
+      {3, 12, 12, 4, 8, 8},  // PatchTST's heads
+      {2, 7, 7, 2, 64, 64},  // iTransformer's
+      {2, 5, 7, 3, 13, 7},   // odd, cross
+      {2, 13, 5, 2, 7, 12},  // cross the other way
+      {1, 70, 66, 2, 8, 8},  // the general path
+  };
+  for (const TokenCase& c : cases)
+    for (bool with_prev : {false, true})
+      for (float p : {0.0f, 0.3f}) check_token_attention(c, with_prev, p);
+}
+
+// Dropout only in training, the same output for the same seed, another for another seed.
+TEST(TokenAttention, DropoutFollowsSeedAndTraining) {
   const int64_t B = 3, L = 12, H = 4, D = 8;
-  const std::vector<float> qv = randn(B * L * H * D, 1), kv = randn(B * L * H * D, 2), vv = randn(B * L * H * D, 3),
-                           pv = randn(B * H * L * L, 4);
+  const std::vector<float> qv = randn(B * L * H * D, 1), kv = randn(B * L * H * D, 2), vv = randn(B * L * H * D, 3);
   Graph g;
   auto in = [&](const std::vector<float>& x, Shape s) { return g.input(Tensor(const_cast<float*>(x.data()), s)); };
-  Var q = in(qv, {B, L, H * D}), k = in(kv, {B, L, H * D}), v = in(vv, {B, L, H * D}), prev = in(pv, {B * H, L, L});
-  auto heads = [&](Var t) {
-    return ops::reshape(ops::permute(ops::reshape(t, {B, L, H, D}), {0, 2, 1, 3}), {B * H, L, D});
-  };
-  Var s = ops::add(ops::mul(ops::bmm(heads(q), heads(k), false, true), 0.3f), prev);
-  Var o = ops::bmm(ops::softmax(s), heads(v));
-  o = ops::reshape(ops::permute(ops::reshape(o, {B, H, L, D}), {0, 2, 1, 3}), {B, L, H * D});
-  auto r = ops::token_attention(q, k, v, H, {.scale = 0.3f, .prev = prev, .return_scores = true});
-  EXPECT_LT(max_rel(r.out.data(), o.data(), o.numel()), 1e-5);
-  EXPECT_LT(max_rel(r.scores.data(), s.data(), s.numel()), 1e-5);
-
+  Var q = in(qv, {B, L, H * D}), k = in(kv, {B, L, H * D}), v = in(vv, {B, L, H * D});
   auto t1 = ops::token_attention(q, k, v, H, {.dropout_p = 0.5f, .seed = 9, .training = true});
   auto t2 = ops::token_attention(q, k, v, H, {.dropout_p = 0.5f, .seed = 9, .training = true});
   auto t3 = ops::token_attention(q, k, v, H, {.dropout_p = 0.5f, .seed = 10, .training = true});

@@ -10,6 +10,7 @@
 #include "nd/kernels/attention.h"
 #include "nd/kernels/elementwise.h"
 #include "nd/kernels/loss_kernels.h"
+#include "nd/kernels/token_attention.h"
 
 namespace nd::kernels::ref {
 
@@ -109,5 +110,13 @@ void attention_forward(const AttentionDims& d, const AttentionConfig& c, const f
 void attention_backward(const AttentionDims& d, const AttentionConfig& c, const float* q, const float* k,
                         const float* v, const float* o, const float* lse, const float* d_o, float* dq, float* dk,
                         float* dv, float* scratch);
+
+// token_attention.h
+void token_attention_forward(const TokenAttentionDims& d, const TokenAttentionConfig& c, const float* q,
+                             const float* k, const float* v, const float* prev, float* scores, float* probs,
+                             float* out);
+void token_attention_backward(const TokenAttentionDims& d, const TokenAttentionConfig& c, const float* q,
+                              const float* k, const float* v, const float* probs, const float* d_out,
+                              const float* d_scores, float* dq, float* dk, float* dv, float* ds);
 
 }  // namespace nd::kernels::ref
