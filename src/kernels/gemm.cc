@@ -35,7 +35,13 @@ int to_blas_int(int64_t v, const char* what) {
 }
 
 #if defined(ND_GEMM_ONEDNN)
-// ND_GEMM=blas routes GEMMs to the BLAS library instead of oneDNN (A/B benchmarks, diagnosis).
+// GEMMs of at least 2^20 multiply-adds go to oneDNN's sgemm (ND_GEMM=blas keeps everything on
+// BLAS): its gain is in the large layer GEMMs (5-20% at one thread, and it scales to two threads
+// where OpenBLAS 0.3.21 does not). Smaller products stay on BLAS: oneDNN's per-call set-up and
+// allocations weigh there, and in TFT's gradient parity case (all products tiny) one small bias
+// gradient built from cancelling terms came out 1.1e-4 from a float64 reference through oneDNN,
+// against 1.6e-5 through OpenBLAS and 3e-6 in PyTorch.
+constexpr int64_t kOnednnMinWork = int64_t{1} << 20;
 bool onednn_enabled() {
   static const bool on = [] {
     const char* env = std::getenv("ND_GEMM");
@@ -90,10 +96,11 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
   // BLAS rejects a leading dimension below the stored row length even when it is never used.
   const int64_t a_cols = ta ? m : k, b_cols = tb ? k : n;
 #if defined(ND_GEMM_ONEDNN)
-  // oneDNN's JIT sgemm: 15-25% faster than OpenBLAS 0.3.21 on the transformer layer shapes
-  // (bench/kernels_bench.cc BM_Gemm*), and beta = 0 does not cost a separate pass zeroing C.
+  // oneDNN's JIT sgemm (large products, see onednn_enabled): 5-20% faster than OpenBLAS 0.3.21 on the
+  // transformer layer shapes in a standalone side-by-side loop (the in-step A/B is in
+  // bench/README.md), and beta = 0 does not cost a separate pass zeroing C.
   // It threads on the same OpenMP pool as parallel_for and runs inline inside a parallel region.
-  if (!use_ref() && onednn_enabled()) {
+  if (!use_ref() && onednn_enabled() && m * n * k >= kOnednnMinWork) {
     const dnnl_status_t st =
         dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, std::max(lda, a_cols), b, std::max(ldb, b_cols),
                    beta, c, std::max(ldc, n));

@@ -15,8 +15,8 @@
 
 namespace {
 std::atomic<int64_t> g_allocs{0};
-// oneDNN's sgemm (the default GEMM backend when installed) creates a few small objects inside the
-// library on every call; this test checks the engine's own arena discipline, so its GEMMs go
+// oneDNN's sgemm (the default for large GEMMs when installed) creates a few small objects inside
+// the library on every call; this test checks the engine's own arena discipline, so its GEMMs go
 // through BLAS, which allocates nothing per call once its buffer pool is warm.
 const int g_blas_gemm = setenv("ND_GEMM", "blas", 1);
 }
