@@ -53,6 +53,8 @@ void set_num_threads(int n) {
   g_threads.store(n, std::memory_order_relaxed);
 }
 
+bool in_parallel_region() { return omp_in_parallel() != 0; }
+
 namespace detail {
 void parallel_for_impl(int64_t n, int64_t grain, void (*call)(void*, int64_t, int64_t), void* ctx) {
   if (omp_in_parallel()) {

@@ -16,6 +16,7 @@
 #include "kernels/dispatch_internal.h"
 #include "kernels/gemm_small.h"
 #include "nd/core/error.h"
+#include "nd/core/parallel.h"
 
 #if defined(ND_BLAS_OPENBLAS)
 extern "C" void openblas_set_num_threads(int num_threads);
@@ -50,6 +51,27 @@ bool onednn_enabled() {
     return false;
   }();
   return on;
+}
+
+// With several threads, a large product is cut into one panel of C per thread and each panel is a
+// one-thread oneDNN call (inside the parallel region oneDNN runs inline). oneDNN's own threading
+// of the same call left one thread waiting at the end: the layer shapes of iTransformer
+// (m = 224 token rows) and PatchTST were 5-15% slower per training step at two threads (A/B with
+// ND_GEMM_SPLIT=0, which keeps oneDNN's threading, in bench/README.md).
+bool split_enabled() {
+  static const bool on = [] {
+    const char* env = std::getenv("ND_GEMM_SPLIT");
+    return !(env && std::strcmp(env, "0") == 0);
+  }();
+  return on;
+}
+
+void onednn_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                  const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  const dnnl_status_t st =
+      dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  ND_CHECK(st == dnnl_success, "gemm: oneDNN sgemm failed (status ", static_cast<int>(st), ") for m=", m,
+           " n=", n, " k=", k);
 }
 #endif
 
@@ -99,13 +121,32 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
   // oneDNN's JIT sgemm (large products, see onednn_enabled): 5-20% faster than OpenBLAS 0.3.21 on the
   // transformer layer shapes in a standalone side-by-side loop (the in-step A/B is in
   // bench/README.md), and beta = 0 does not cost a separate pass zeroing C.
-  // It threads on the same OpenMP pool as parallel_for and runs inline inside a parallel region.
+  // It uses the same OpenMP pool as parallel_for and runs inline inside a parallel region.
   if (!use_ref() && onednn_enabled() && m * n * k >= kOnednnMinWork) {
-    const dnnl_status_t st =
-        dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, std::max(lda, a_cols), b, std::max(ldb, b_cols),
-                   beta, c, std::max(ldc, n));
-    ND_CHECK(st == dnnl_success, "gemm: oneDNN sgemm failed (status ", static_cast<int>(st), ") for m=", m,
-             " n=", n, " k=", k);
+    lda = std::max(lda, a_cols);
+    ldb = std::max(ldb, b_cols);
+    ldc = std::max(ldc, n);
+    // Panels along the longer of m and n, a multiple of 16 rows / columns each (whole cache lines
+    // of C when split by columns); every element keeps the full-k sum of a one-thread call.
+    const int nt = num_threads();
+    constexpr int64_t kAlign = 16;
+    const bool split_m = m >= n;
+    const int64_t dim = split_m ? m : n;
+    if (nt > 1 && split_enabled() && dim >= 2 * kAlign * nt && !in_parallel_region()) {
+      const int64_t panel = (dim + nt * kAlign - 1) / (nt * kAlign) * kAlign;
+      const int64_t panels = (dim + panel - 1) / panel;
+      parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p) {
+          const int64_t lo = p * panel, len = std::min(dim, lo + panel) - lo;
+          if (split_m)
+            onednn_sgemm(ta, tb, len, n, k, alpha, ta ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc, ldc);
+          else
+            onednn_sgemm(ta, tb, m, len, k, alpha, a, lda, tb ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc);
+        }
+      });
+      return;
+    }
+    onednn_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
 #endif

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernel_test_util.h"
+#include "nd/core/parallel.h"
 #include "kernels/gemm_small.h"
 
 namespace nd::kernels {
@@ -57,6 +58,36 @@ TEST(KernelsGemm, MatchesNaiveWithStrides) {
       }
     }
   }
+}
+
+TEST(KernelsGemm, LargeProductsMatchNaiveAtAnyThreadCount) {
+  // Products of >= 2^20 multiply-adds (oneDNN when built with it). With several threads they are
+  // split into row panels (m >= n) or column panels (n > m) of a multiple of 16: odd sizes leave a
+  // short last panel, strides and transposes move the panel's base pointers differently.
+  const int64_t shapes[][3] = {{203, 77, 97}, {45, 301, 111}};
+  const int saved = num_threads();
+  for (const auto& s : shapes) {
+    const int64_t m = s[0], n = s[1], k = s[2];
+    for (int t = 0; t < 4; ++t) {
+      for (float beta : {0.0f, 0.5f}) {
+        const bool ta = t & 1, tb = t & 2;
+        const int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2;
+        const Buf a = random_buf((ta ? k : m) * lda, 0, -1, 1, 1), b = random_buf((tb ? n : k) * ldb, 0, -1, 1, 2);
+        const Buf c0 = random_buf(m * ldc, 0, -1, 1, 3);
+        Buf want = c0;
+        naive_gemm(ta, tb, m, n, k, 0.75f, a.data(), lda, b.data(), ldb, beta, want.data(), ldc);
+        for (int threads : {1, 2, 3}) {
+          SCOPED_TRACE(::testing::Message() << m << "x" << n << "x" << k << " ta=" << ta << " tb=" << tb
+                                            << " beta=" << beta << " threads=" << threads);
+          set_num_threads(threads);
+          Buf got = c0;
+          gemm(ta, tb, m, n, k, 0.75f, a.data(), lda, b.data(), ldb, beta, got.data(), ldc);
+          EXPECT_TRUE(all_close(want, got, 2e-5, 2e-5));
+        }
+      }
+    }
+  }
+  set_num_threads(saved);
 }
 
 TEST(KernelsGemm, ContiguousAndBatched) {

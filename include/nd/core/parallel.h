@@ -11,6 +11,8 @@ namespace nd {
 int num_threads();
 void set_num_threads(int n);
 int default_num_threads();
+// True inside a parallel_for body that runs on the thread pool (nested work then runs inline).
+bool in_parallel_region();
 
 // Runs fn(begin, end) over [0, n) split into contiguous chunks of at least `grain` items.
 // Runs inline when n is small or only one thread is configured, or when already inside a
