@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <vector>
+
+#include "nd/kernels/activation.h"
 
 #include "kernels/dispatch_internal.h"
 #include "kernels/ref/ref.h"
@@ -254,6 +257,81 @@ void dropout(const float* x, uint64_t seed, float p, float* y, float* factor, in
 void dropout_add(const float* x, uint64_t seed, float p, const float* r, float* y, int64_t n) {
   if (use_ref()) return ref::dropout_add(x, seed, p, r, y, n);
   dropout_chunks(x, seed, p, r, y, nullptr, n);
+}
+
+namespace {
+// Blocks small enough that an activation pass and the mask pass over them stay in L1.
+constexpr int64_t kL1Block = 2048;
+
+// The dropout mask of elements [o, o + len) of an array (the mask of kernels::dropout), applied
+// to src and written to dst. The block must not straddle a 2^32-element chunk.
+struct DropoutMask {
+  uint64_t seed;
+  float thresh, keep;
+  DropoutMask(uint64_t s, float p)
+      : seed(s), thresh(static_cast<float>(dropout_hash::keep_threshold(p))), keep(1.0f / (1.0f - p)) {}
+  void apply(int64_t o, const float* src, float* dst, int64_t len) const {
+    const uint32_t key = dropout_hash::chunk_key(seed, static_cast<uint64_t>(o) >> 32);
+    HWY_DYNAMIC_DISPATCH(DropoutImpl)(src, key, static_cast<uint32_t>(o), thresh, keep, nullptr, dst, nullptr,
+                                      to_size(len));
+  }
+};
+
+// f(o, len) over [0, n) in L1 blocks, the threads' ranges split as every elementwise kernel's.
+template <class F>
+void for_l1_blocks(int64_t n, F&& f) {
+  split_elementwise(n, [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e;) {
+      const int64_t chunk_end = ((o >> 32) + 1) << 32;
+      const int64_t len = std::min({kL1Block, e - o, chunk_end - o});
+      f(o, len);
+      o += len;
+    }
+  });
+}
+
+bool act_backward_reads_y(Act a) { return a == Act::tanh || a == Act::sigmoid; }
+}  // namespace
+
+void act_dropout_forward(Act a, const float* x, float alpha, uint64_t seed, float p, float* y, int64_t n) {
+  if (use_ref()) {
+    ref::act_forward(a, x, y, n, alpha);
+    return ref::dropout(y, seed, p, y, nullptr, n);
+  }
+  const DropoutMask mask(seed, p);
+  for_l1_blocks(n, [&](int64_t o, int64_t len) {
+    act_forward(a, x + o, y + o, len, alpha);
+    mask.apply(o, y + o, y + o, len);
+  });
+}
+
+void act_dropout_backward(Act a, const float* x, float alpha, uint64_t seed, float p, const float* dy, float* dx,
+                          bool accumulate, int64_t n) {
+  const bool reads_y = act_backward_reads_y(a);
+  if (use_ref()) {
+    std::vector<float> t(static_cast<size_t>(std::max<int64_t>(n, 0))), y;
+    ref::dropout(dy, seed, p, t.data(), nullptr, n);
+    if (reads_y) {
+      y.resize(t.size());
+      ref::act_forward(a, x, y.data(), n, alpha);
+    }
+    ref::act_backward(a, x, y.data(), t.data(), t.data(), n, alpha);
+    for (int64_t i = 0; i < n; ++i) dx[i] = accumulate ? dx[i] + t[i] : t[i];
+    return;
+  }
+  const DropoutMask mask(seed, p);
+  for_l1_blocks(n, [&](int64_t o, int64_t len) {
+    alignas(64) float t[kL1Block];
+    alignas(64) float y[kL1Block];
+    mask.apply(o, dy + o, t, len);  // t = mask * dy
+    if (reads_y) act_forward(a, x + o, y, len, alpha);
+    if (accumulate) {
+      act_backward(a, x + o, y, t, t, len, alpha);
+      HWY_DYNAMIC_DISPATCH(AxpyImpl)(1.0f, t, dx + o, to_size(len));
+    } else {
+      act_backward(a, x + o, y, t, dx + o, len, alpha);
+    }
+  });
 }
 
 }  // namespace nd::kernels

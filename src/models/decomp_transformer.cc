@@ -145,7 +145,7 @@ void DecompTransformer::set_training(bool on) {
   for (InnerCorrelation* i : inners_) i->train(on);
 }
 
-Var DecompTransformer::act(Var x) const { return gelu_ ? ops::gelu(x) : ops::relu(x); }
+kernels::Act DecompTransformer::act_kind() const { return gelu_ ? kernels::Act::gelu : kernels::Act::relu; }
 
 // x [B, T, C] -> seasonal x - trend; trend (the moving average, replicate-padded) to *trend.
 Var DecompTransformer::decomp(Var x, Var* trend) const {
@@ -186,7 +186,7 @@ Var DecompTransformer::forward(const WindowBatch& w) {
   Var x = embed(enc_emb_, y, mark_enc);  // [B, L, d]
   for (auto& ly : enc_) {
     x = decomp(ly->drop->forward_add(x, ly->attn->forward(x, x, x)), nullptr);
-    Var f = ly->drop->forward(act(token_linear(*ly->conv1, x)));
+    Var f = ly->drop->forward_act(token_linear(*ly->conv1, x), act_kind());
     x = decomp(ly->drop->forward_add(x, token_linear(*ly->conv2, f)), nullptr);
   }
   const Var cross = seasonal_layernorm(*enc_norm_, x);
@@ -196,7 +196,7 @@ Var DecompTransformer::forward(const WindowBatch& w) {
     Var t1, t2, t3;
     z = decomp(ly->drop->forward_add(z, ly->self_attn->forward(z, z, z)), &t1);
     z = decomp(ly->drop->forward_add(z, ly->cross_attn->forward(z, cross, cross)), &t2);
-    Var f = ly->drop->forward(act(token_linear(*ly->conv1, z)));
+    Var f = ly->drop->forward_act(token_linear(*ly->conv1, z), act_kind());
     z = decomp(ly->drop->forward_add(z, token_linear(*ly->conv2, f)), &t3);
     Var rt = circular_conv3(ops::add(ops::add(t1, t2), t3), store_.var(g, ly->projection->weight));
     trend = ops::add(trend, rt);  // [B, T, c_out] (broadcast from [B, T, 1] on the first layer)

@@ -81,7 +81,7 @@ class DecompTransformer : public Model {
   void make_embedding(Embedding& e, const std::string& name, int64_t F, float p, uint64_t seed);
   Var embed(Embedding& e, Var x, Var mark);
   Var decomp(Var x, Var* trend) const;
-  Var act(Var x) const;
+  kernels::Act act_kind() const;  // the feed-forward activation (gelu or relu)
 
   int64_t kernel_ = 25;
   bool gelu_ = true;

@@ -145,7 +145,7 @@ Var EncDecTransformer::feed_forward(Var x, nn::Conv1d& c1, nn::Conv1d& c2, nn::D
     return ops::linear(t, ops::reshape(w, Shape{w.size(0), w.size(1)}), s.var(g, c.bias));
   };
   Var y = token_linear(c1, x);
-  y = drop.forward(gelu_ ? ops::gelu(y) : ops::relu(y));
+  y = drop.forward_act(y, gelu_ ? kernels::Act::gelu : kernels::Act::relu);
   return drop.forward(token_linear(c2, y));
 }
 

@@ -95,7 +95,7 @@ class ITransformerModel : public Model {
     Var z = embed_drop_->forward(embed_->forward(x));  // [B, N, d]
     for (auto& ly : layers_) {
       z = ly->norm1->forward(ly->drop->forward_add(z, ly->attn->forward(z)));
-      Var y = ly->drop->forward(ops::gelu(token_linear(*ly->conv1, z)));  // [B, N, d_ff]
+      Var y = ly->drop->forward_act(token_linear(*ly->conv1, z), kernels::Act::gelu);  // [B, N, d_ff]
       z = ly->norm2->forward(ly->drop->forward_add(z, token_linear(*ly->conv2, y)));  // [B, N, d]
     }
     Var out = proj_->forward(norm_->forward(z));  // [B, N, h * Q]

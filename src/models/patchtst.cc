@@ -133,11 +133,11 @@ class PatchTSTModel : public Model {
     Var scores;  // residual attention: [B * H, P, P]
     for (auto& ly : layers_) {
       if (pre_norm_) z = ly->norm_attn->forward(z);
-      Var a = ly->proj_drop->forward(ly->attn->forward(z, res_attention_ ? &scores : nullptr));
-      z = ly->drop_attn->forward_add(z, a);
+      // NF: z + dropout_attn(to_out.1(attention)), two dropouts in a row: one combined mask.
+      z = ly->drop_attn->forward_add_after(*ly->proj_drop, z, ly->attn->forward(z, res_attention_ ? &scores : nullptr));
       if (!pre_norm_) z = ly->norm_attn->forward(z);
       if (pre_norm_) z = ly->norm_ffn->forward(z);
-      Var f = ly->ff3->forward(ly->ff_drop->forward(ops::activation(ly->ff0->forward(z), act_)));
+      Var f = ly->ff3->forward(ly->ff_drop->forward_act(ly->ff0->forward(z), act_));
       z = ly->drop_ffn->forward_add(z, f);
       if (!pre_norm_) z = ly->norm_ffn->forward(z);
     }

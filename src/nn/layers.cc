@@ -41,6 +41,17 @@ Var Dropout::forward_add(Var residual, Var x) {
   return ops::dropout_add(residual, x, p_, rng_);
 }
 
+Var Dropout::forward_add_after(const Dropout& inner, Var residual, Var x) {
+  const float keep = (is_training() ? 1.0f - p_ : 1.0f) * (inner.is_training() ? 1.0f - inner.p_ : 1.0f);
+  if (keep == 1.0f) return ops::add(residual, x);
+  return ops::dropout_add(residual, x, 1.0f - keep, rng_);
+}
+
+Var Dropout::forward_act(Var x, kernels::Act a, float alpha) {
+  if (!is_training() || p_ == 0.0f) return ops::activation(x, a, alpha);
+  return ops::activation_dropout(x, a, p_, rng_, alpha);
+}
+
 MLP::MLP(ParameterStore& s, const std::string& name, int64_t in, const std::vector<int64_t>& hidden, int64_t out,
          kernels::Act act, float dropout, uint64_t seed)
     : Module(s, name), act_(act) {

@@ -1,4 +1,4 @@
-// Inverted dropout: the caller's Rng gives one 64-bit seed per call and the keep mask is a
+// Inverted dropout (and dropout fused with a residual add or an activation): the caller's Rng gives one 64-bit seed per call and the keep mask is a
 // counter-based hash of (seed, element) computed by the SIMD kernel (kernels::dropout), so the
 // mask is deterministic per seed and costs a few vector instructions per element. Nothing but
 // the seed is kept: backward applies the same mask to the gradient by recomputing it.
@@ -34,6 +34,15 @@ void dropout_add_backward(Graph& g, const Node& n) {
   if (detail::wants_grad(g, r) && (r == x || !g.grad_adopt(r, gy))) detail::accum(g, r, gy, cnt);
 }
 
+// y = dropout(f(x)). in: x. dx (+)= f'(x) * mask * dy.
+void activation_dropout_backward(Graph& g, const Node& n) {
+  const Tensor x = g.value(n.in[0]);
+  bool fresh = false;
+  float* gx = g.grad_write(n.in[0], &fresh);
+  kernels::act_dropout_backward(static_cast<kernels::Act>(n.i[1]), x.data, n.f[1], static_cast<uint64_t>(n.i[0]),
+                                n.f[0], g.grad_or_null(n.out[0]), gx, !fresh, x.numel());
+}
+
 uint64_t draw_seed(Rng& rng) { return (static_cast<uint64_t>(rng.next_u32()) << 32) | rng.next_u32(); }
 }  // namespace
 
@@ -67,6 +76,23 @@ Var dropout_add(Var r, Var x, float p, Rng& rng) {
     Node& n = g.record(&dropout_add_backward, {y}, {r, x});
     n.i[0] = static_cast<int64_t>(seed);
     n.f[0] = p;
+  }
+  return y;
+}
+
+Var activation_dropout(Var x, kernels::Act a, float p, Rng& rng, float alpha) {
+  ND_CHECK(p >= 0.0f && p < 1.0f, "dropout probability must be in [0, 1), got ", p);
+  if (p == 0.0f) return activation(x, a, alpha);
+  Graph& g = x.graph();
+  const uint64_t seed = draw_seed(rng);
+  Var y = detail::make_out(g, x.shape(), {x});
+  kernels::act_dropout_forward(a, x.data(), alpha, seed, p, y.data(), x.numel());
+  if (g.should_record({x})) {
+    Node& n = g.record(&activation_dropout_backward, {y}, {x});
+    n.i[0] = static_cast<int64_t>(seed);
+    n.i[1] = static_cast<int64_t>(a);
+    n.f[0] = p;
+    n.f[1] = alpha;
   }
   return y;
 }

@@ -178,6 +178,13 @@ std::vector<GradCase> cases() {
         Var w = dropout_add(z, x[0], 0.2f, r);
         return {mul(w, z), dropout_add(x[0], x[0], 0.5f, r)};
       }),
+      // activation + dropout fused; tanh's derivative reads the recomputed activation; the
+      // input is reused, so the second op accumulates into an existing gradient.
+      GRAD_CASE("activation_dropout", (std::vector<Shape>{{4, 7}}), {
+        Rng r(5);
+        Var a = activation_dropout(x[0], kernels::Act::gelu, 0.3f, r);
+        return {a, mul(activation_dropout(x[0], kernels::Act::tanh, 0.25f, r), a)};
+      }),
       // convolution, pooling, interpolation, embedding
       GRAD_CASE("conv1d", (std::vector<Shape>{{2, 3, 9}, {4, 3, 3}, {4}}),
                 { return {conv1d(x[0], x[1], x[2], {})}; }),

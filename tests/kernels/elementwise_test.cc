@@ -180,6 +180,43 @@ TEST(KernelsElementwise, DropoutAddEqualsDropoutThenAdd) {
   }
 }
 
+// act_dropout_forward / _backward are the activation and dropout kernels run per L1 block: the
+// same values as the two kernels over the whole array, on every ISA and in the scalar mode, for
+// sizes around the 2048-element block and a thread-split size.
+TEST(KernelsElementwise, ActDropoutEqualsActivationThenDropout) {
+  std::vector<int64_t> sizes = kSizes;
+  for (int64_t n : {2047, 2048, 2049, 5000, 300007}) sizes.push_back(n);
+  const int before = num_threads();
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (Act a : {Act::gelu, Act::relu, Act::tanh, Act::sigmoid, Act::elu}) {
+      for (int64_t n : sizes) {
+        if (threads == 2 && n < 300007) continue;
+        const int64_t off = n % 3;
+        SCOPED_TRACE(::testing::Message() << act_name(a) << " n=" << n << " threads=" << threads);
+        const Buf x = random_buf(n, off, -4, 4, 3 + n), dy = random_buf(n, 0, -2, 2, 5 + n),
+                  dx0 = random_buf(n, 1, -1, 1, 7 + n);
+        for_each_isa([&] {
+          Buf want(n), fx(n), t(n), want_dx(n), want_acc = testing::copy_buf(dx0, 1);
+          act_forward(a, x.data(), fx.data(), n, 0.7f);
+          dropout(fx.data(), 41, 0.3f, want.data(), nullptr, n);
+          dropout(dy.data(), 41, 0.3f, t.data(), nullptr, n);
+          act_backward(a, x.data(), fx.data(), t.data(), want_dx.data(), n, 0.7f);
+          for (int64_t i = 0; i < n; ++i) want_acc[i] += want_dx[i];
+          Buf y(n, 2), dx(n, 1), acc = testing::copy_buf(dx0, 2);
+          act_dropout_forward(a, x.data(), 0.7f, 41, 0.3f, y.data(), n);
+          act_dropout_backward(a, x.data(), 0.7f, 41, 0.3f, dy.data(), dx.data(), false, n);
+          act_dropout_backward(a, x.data(), 0.7f, 41, 0.3f, dy.data(), acc.data(), true, n);
+          EXPECT_TRUE(all_close(want, y, 0, 0));
+          EXPECT_TRUE(all_close(want_dx, dx, 0, 0));
+          EXPECT_TRUE(all_close(want_acc, acc, 0, 0));
+        });
+      }
+    }
+  }
+  set_num_threads(before);
+}
+
 // Large arrays are split over threads: 1 and 2 threads give identical results (dropout masks
 // included: each chunk hashes its global element index), for a length that is not a multiple
 // of the 64-element blocks.

@@ -1,6 +1,8 @@
 // Parameter store layout and naming, PyTorch-default initializers, train/eval, determinism.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "nd/nd.h"
@@ -164,6 +166,56 @@ TEST(Dropout, ForwardAddEqualsAddOfForward) {
       EXPECT_NEAR(gx[0][k], gx[1][k], 1e-5f * (1.0f + std::fabs(gx[1][k]))) << k;
     }
     if (training) EXPECT_NE(out[0], std::vector<float>(out[0].size(), 0.0f));
+  }
+}
+
+// forward_act is forward(activation(x)): same mask, bit-identical values and gradients.
+TEST(Dropout, ForwardActEqualsForwardOfActivation) {
+  nn::ParameterStore s;
+  nn::Dropout fused(s, "a", 0.3f, 9), plain(s, "b", 0.3f, 9);
+  std::vector<float> x(60);
+  for (int k = 0; k < 60; ++k) x[k] = 1.5f - 0.07f * k;
+  for (bool training : {true, false}) {
+    if (training) fused.train(), plain.train();
+    else fused.eval(), plain.eval();
+    std::vector<float> out[2], gx[2];
+    for (int v = 0; v < 2; ++v) {
+      Graph g;
+      Var xv = g.input(Tensor(x.data(), Shape{6, 10}), true);
+      Var y = v == 0 ? fused.forward_act(xv, kernels::Act::gelu) : plain.forward(ops::gelu(xv));
+      g.backward(ops::sum_all(ops::mul(y, y)));
+      out[v] = y.value().to_vector(), gx[v] = xv.grad().to_vector();
+    }
+    EXPECT_EQ(out[0], out[1]);
+    EXPECT_EQ(gx[0], gx[1]);
+    EXPECT_EQ(std::count(out[0].begin(), out[0].end(), 0.0f) > 5, training);  // masked when training
+  }
+}
+
+// forward_add_after(inner, r, x) = r + outer(inner(x)) in distribution: one mask keeping each
+// element with probability (1 - p_outer)(1 - p_inner), kept values scaled by its inverse; plain
+// addition in eval mode.
+TEST(Dropout, ForwardAddAfterComposesTheKeepProbabilities) {
+  nn::ParameterStore s;
+  nn::Dropout inner(s, "inner", 0.2f, 3), outer(s, "outer", 0.25f, 4);
+  const int64_t n = 200000;
+  std::vector<float> r(n), x(n, 2.0f);
+  for (int64_t k = 0; k < n; ++k) r[k] = static_cast<float>(k % 11);
+  for (bool training : {true, false}) {
+    if (training) inner.train(), outer.train();
+    else inner.eval(), outer.eval();
+    Graph g;
+    Var y = outer.forward_add_after(inner, g.input(Tensor(r.data(), Shape{n})), g.input(Tensor(x.data(), Shape{n})));
+    const float keep = training ? 0.8f * 0.75f : 1.0f;
+    int64_t kept = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      const float d = y.value().data[k] - r[k];
+      if (d != 0.0f) {
+        ++kept;
+        EXPECT_NEAR(d, 2.0f / keep, 1e-5f) << k;
+      }
+    }
+    EXPECT_NEAR(static_cast<double>(kept) / n, keep, training ? 0.005 : 0.0);
   }
 }
 

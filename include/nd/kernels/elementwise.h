@@ -5,6 +5,7 @@
 
 namespace nd::kernels {
 
+enum class Act : uint8_t;
 enum class BinOp : uint8_t { add, sub, mul, div };
 
 void binary(BinOp op, const float* a, const float* b, float* y, int64_t n);      // y = a op b
@@ -30,5 +31,13 @@ void dropout(const float* x, uint64_t seed, float p, float* y, float* factor, in
 // y = r + dropout(x) with the same mask as dropout(x, seed, p, ...); a fused multiply-add where
 // the ISA has one (so within an ulp of the two steps apart). r may alias y (accumulation).
 void dropout_add(const float* x, uint64_t seed, float p, const float* r, float* y, int64_t n);
+// y = dropout(f(x)) for an activation f (nd/kernels/activation.h), with the mask of
+// dropout(f(x), seed, p, ...): one pass over memory instead of two (activation and mask per L1
+// block); the result equals the two kernels apart exactly.
+void act_dropout_forward(Act a, const float* x, float alpha, uint64_t seed, float p, float* y, int64_t n);
+// Its backward: dx = f'(x) * mask * dy, overwriting dx, or added to it when accumulate. f(x) is
+// recomputed per block for the activations whose derivative reads it (tanh, sigmoid).
+void act_dropout_backward(Act a, const float* x, float alpha, uint64_t seed, float p, const float* dy, float* dx,
+                          bool accumulate, int64_t n);
 
 }  // namespace nd::kernels

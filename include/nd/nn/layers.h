@@ -31,6 +31,13 @@ class Dropout : public Module {
   Var forward(Var x);  // identity in eval() mode or when p == 0
   // residual + forward(x), fused into one pass when dropout is active.
   Var forward_add(Var residual, Var x);
+  // forward(activation(x, a, alpha)), fused into one pass when dropout is active.
+  Var forward_act(Var x, kernels::Act a, float alpha = 0.0f);
+  // residual + forward(inner.forward(x)) as one dropout with keep probability
+  // (1 - p)(1 - inner.p): two independent inverted-dropout masks compose into one mask with
+  // exactly that distribution, so this is one pass and one seed draw (from this module's
+  // generator; `inner`'s is not advanced) instead of three passes.
+  Var forward_add_after(const Dropout& inner, Var residual, Var x);
   void reseed(uint64_t seed) { rng_ = Rng(seed); }
   float p() const { return p_; }
 

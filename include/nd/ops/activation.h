@@ -31,5 +31,9 @@ Var dropout(Var x, float p, Rng& rng);
 // r + dropout(x, p, rng) in one pass (residual connections); the same mask and seed draw as the
 // two ops apart, the sum within an ulp of theirs (fused multiply-add). Same shapes only.
 Var dropout_add(Var r, Var x, float p, Rng& rng);
+// dropout(activation(x, a, alpha), p, rng) in one pass, forward and backward (feed-forward
+// layers); the same mask, seed draw and values as the two ops apart. Only x is kept for
+// backward: the activation is recomputed there where its derivative needs it.
+Var activation_dropout(Var x, kernels::Act a, float p, Rng& rng, float alpha = 0.0f);
 
 }  // namespace nd::ops
