@@ -31,7 +31,8 @@ void dropout_add_backward(Graph& g, const Node& n) {
   float* gy = g.grad_or_null(n.out[0]);
   const int32_t r = n.in[0], x = n.in[1];
   if (detail::wants_grad(g, x)) dropout_grad_into(g, x, gy, static_cast<uint64_t>(n.i[0]), n.f[0], cnt);
-  if (detail::wants_grad(g, r) && (r == x || !g.grad_adopt(r, gy))) detail::accum(g, r, gy, cnt);
+  // When r == x its gradient now exists, so adopt_or_accum adds instead of adopting.
+  if (detail::wants_grad(g, r)) detail::adopt_or_accum(g, r, gy, cnt);
 }
 
 // y = dropout(f(x)). in: x. dx (+)= f'(x) * mask * dy.

@@ -37,6 +37,13 @@ inline void accum(Graph& g, int32_t id, const float* src, int64_t n) {
     kernels::axpy(1.0f, src, dst, n);
 }
 
+// Passes the output gradient gy (n floats) on to value `id` unchanged: `id` takes over gy's
+// buffer when it has no gradient yet (gy is dead once its node's backward has read it), else gy
+// is added to its gradient. Call it last in a backward that reads gy.
+inline void adopt_or_accum(Graph& g, int32_t id, float* gy, int64_t n) {
+  if (!g.grad_adopt(id, gy)) accum(g, id, gy, n);
+}
+
 // Scratch buffer of n floats for backward: the gradient buffer itself when fresh (then the
 // caller writes and is done), else arena scratch that finish_grad() adds in.
 struct GradSink {

@@ -22,9 +22,7 @@ Split split_at(const Shape& s, int a) {
 }
 
 void copy_grad_backward(Graph& g, const Node& n) {
-  float* gy = g.grad_or_null(n.out[0]);
-  if (g.grad_adopt(n.in[0], gy)) return;  // the view's gradient is dead now: reuse its buffer
-  detail::accum(g, n.in[0], gy, g.value(n.out[0]).numel());
+  detail::adopt_or_accum(g, n.in[0], g.grad_or_null(n.out[0]), g.value(n.out[0]).numel());
 }
 
 // ---- permute -------------------------------------------------------------------------------------
