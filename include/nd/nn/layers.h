@@ -35,8 +35,8 @@ class Dropout : public Module {
   Var forward_act(Var x, kernels::Act a, float alpha = 0.0f);
   // residual + forward(inner.forward(x)) as one dropout with keep probability
   // (1 - p)(1 - inner.p): two independent inverted-dropout masks compose into one mask with
-  // exactly that distribution, so this is one pass and one seed draw (from this module's
-  // generator; `inner`'s is not advanced) instead of three passes.
+  // exactly that distribution, so this is one pass forward and one backward, and one seed draw
+  // (from this module's generator; `inner`'s is not advanced), instead of two of each.
   Var forward_add_after(const Dropout& inner, Var residual, Var x);
   void reseed(uint64_t seed) { rng_ = Rng(seed); }
   float p() const { return p_; }
