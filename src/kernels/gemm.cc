@@ -5,7 +5,10 @@
 
 #include <cblas.h>
 #if defined(ND_GEMM_ONEDNN)
+#include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
+#include <pthread.h>
+#include <signal.h>
 #endif
 
 #include <algorithm>
@@ -56,20 +59,51 @@ bool onednn_enabled() {
 // With several threads, a large product is cut into one panel of C per thread and each panel is a
 // one-thread oneDNN call (inside the parallel region oneDNN runs inline). oneDNN's own threading
 // of the same call left one thread waiting at the end: the layer shapes of iTransformer
-// (m = 224 token rows) and PatchTST were 5-15% slower per training step at two threads (A/B with
-// ND_GEMM_SPLIT=0, which keeps oneDNN's threading, in bench/README.md).
-bool split_enabled() {
-  static const bool on = [] {
-    const char* env = std::getenv("ND_GEMM_SPLIT");
-    return !(env && std::strcmp(env, "0") == 0);
-  }();
-  return on;
-}
+// (m = 224 token rows) and PatchTST were 5-15% slower per training step at two threads (A/B in
+// bench/README.md). oneDNN never starts threads of its own here (see OnednnCallScope).
+constexpr int64_t kPanelAlign = 16;
+
+// oneDNN's JIT sgemm kernels (2.x up to 3.11.1, oneDNN issue #4845) point the stack pointer into
+// their heap workspace while they run, so a signal handled on that thread writes its frame into
+// the heap: a Ctrl-C in Python (its C handler runs on whichever thread the kernel picks) or a
+// profiler's timer signal corrupted malloc's chunks or the product. Each call therefore runs with
+// the asynchronous signals blocked on its thread; one that arrives stays pending and is handled
+// when the call returns (a few milliseconds at most). Fault signals stay unblocked so that a crash
+// is still reported. The mask is per thread, so oneDNN must not run the call on threads of its own:
+// outside a parallel region the call is made with one OpenMP thread (inside one, oneDNN runs
+// inline anyway). Two sigprocmask calls cost well under a microsecond against >= 2^20
+// multiply-adds. Test: KernelsGemm.LargeProductsSurviveSignalStorms.
+class OnednnCallScope {
+ public:
+  OnednnCallScope() {
+    sigset_t async;
+    sigfillset(&async);
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS}) sigdelset(&async, sig);
+    pthread_sigmask(SIG_BLOCK, &async, &old_mask_);
+    if (!omp_in_parallel()) {
+      saved_threads_ = omp_get_max_threads();
+      if (saved_threads_ != 1) omp_set_num_threads(1);
+    }
+  }
+  ~OnednnCallScope() {
+    if (saved_threads_ > 1) omp_set_num_threads(saved_threads_);
+    pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+  }
+  OnednnCallScope(const OnednnCallScope&) = delete;
+  OnednnCallScope& operator=(const OnednnCallScope&) = delete;
+
+ private:
+  sigset_t old_mask_;
+  int saved_threads_ = 0;
+};
 
 void onednn_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                   const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  const dnnl_status_t st =
-      dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  dnnl_status_t st;
+  {
+    OnednnCallScope scope;
+    st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
   ND_CHECK(st == dnnl_success, "gemm: oneDNN sgemm failed (status ", static_cast<int>(st), ") for m=", m,
            " n=", n, " k=", k);
 }
@@ -128,12 +162,15 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
     ldc = std::max(ldc, n);
     // Panels along the longer of m and n, a multiple of 16 rows / columns each (whole cache lines
     // of C when split by columns); every element keeps the full-k sum of a one-thread call.
-    const int nt = num_threads();
-    constexpr int64_t kAlign = 16;
+    const int nt = in_parallel_region() ? 1 : num_threads();
     const bool split_m = m >= n;
     const int64_t dim = split_m ? m : n;
-    if (nt > 1 && split_enabled() && dim >= 2 * kAlign * nt && !in_parallel_region()) {
-      const int64_t panel = (dim + nt * kAlign - 1) / (nt * kAlign) * kAlign;
+    if (nt == 1) {
+      onednn_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+    if (dim >= 2 * kPanelAlign * nt) {
+      const int64_t panel = (dim + nt * kPanelAlign - 1) / (nt * kPanelAlign) * kPanelAlign;
       const int64_t panels = (dim + panel - 1) / panel;
       parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
         for (int64_t p = p0; p < p1; ++p) {
@@ -146,8 +183,7 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
       });
       return;
     }
-    onednn_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    return;
+    // A small output over a long k (fewer than 32 rows and columns per thread): threaded BLAS.
   }
 #endif
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, to_blas_int(m, "m"),

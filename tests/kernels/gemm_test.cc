@@ -4,9 +4,17 @@
 
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <thread>
 #include <vector>
 
 #include "kernel_test_util.h"
@@ -63,8 +71,9 @@ TEST(KernelsGemm, MatchesNaiveWithStrides) {
 TEST(KernelsGemm, LargeProductsMatchNaiveAtAnyThreadCount) {
   // Products of >= 2^20 multiply-adds (oneDNN when built with it). With several threads they are
   // split into row panels (m >= n) or column panels (n > m) of a multiple of 16: odd sizes leave a
-  // short last panel, strides and transposes move the panel's base pointers differently.
-  const int64_t shapes[][3] = {{203, 77, 97}, {45, 301, 111}};
+  // short last panel, strides and transposes move the panel's base pointers differently. A small
+  // output over a long k (fewer than 32 rows and columns per thread) is not split.
+  const int64_t shapes[][3] = {{203, 77, 97}, {45, 301, 111}, {40, 50, 700}};
   const int saved = num_threads();
   for (const auto& s : shapes) {
     const int64_t m = s[0], n = s[1], k = s[2];
@@ -88,6 +97,55 @@ TEST(KernelsGemm, LargeProductsMatchNaiveAtAnyThreadCount) {
     }
   }
   set_num_threads(saved);
+}
+
+std::atomic<int64_t> g_signals_handled{0};
+void count_signal(int) { g_signals_handled.fetch_add(1, std::memory_order_relaxed); }
+
+TEST(KernelsGemm, LargeProductsSurviveSignalStorms) {
+  // A signal handled while a GEMM kernel runs must not touch the GEMM's memory: oneDNN 2.x's JIT
+  // sgemm kernels point the stack pointer into their heap workspace, so the kernel's signal frame
+  // would land in the heap (Ctrl-C in Python, profilers' timer signals). A second thread sends
+  // SIGUSR1 to the process (the kernel picks a thread) and to the computing thread as fast as it
+  // can while large products run at 1 and 2 threads; every product must equal the first one bit
+  // for bit and the heap must stay intact (glibc aborts on a corrupted chunk when it is freed).
+  struct sigaction sa {}, old {};
+  sa.sa_handler = count_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  ASSERT_EQ(sigaction(SIGUSR1, &sa, &old), 0);
+  const int saved = num_threads();
+  const int64_t m = 96, n = 160, k = 256;  // 3.9M multiply-adds: the large-product path
+  const Buf a = random_buf(m * k, 0, -1, 1, 1), b = random_buf(k * n, 0, -1, 1, 2);
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(::testing::Message() << "threads=" << threads);
+    set_num_threads(threads);
+    Buf want(m * n), got(m * n);
+    gemm(false, false, m, n, k, a.data(), b.data(), want.data(), 0.0f);
+    g_signals_handled = 0;
+    std::atomic<bool> done{false};
+    const pthread_t target = pthread_self();
+    std::thread storm([&] {
+      while (!done.load(std::memory_order_relaxed)) {
+        kill(getpid(), SIGUSR1);
+        pthread_kill(target, SIGUSR1);
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+      }
+    });
+    int64_t mismatches = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(400)) {
+      std::vector<float> scratch(4096 + static_cast<size_t>(mismatches));  // heap traffic between products
+      gemm(false, false, m, n, k, a.data(), b.data(), got.data(), 0.0f);
+      if (std::memcmp(want.data(), got.data(), want.size() * sizeof(float)) != 0) ++mismatches;
+    }
+    done = true;
+    storm.join();
+    EXPECT_EQ(mismatches, 0);
+    EXPECT_GT(g_signals_handled.load(), 100) << "the storm did not reach the process; the test proves nothing";
+  }
+  set_num_threads(saved);
+  sigaction(SIGUSR1, &old, nullptr);
 }
 
 TEST(KernelsGemm, ContiguousAndBatched) {
