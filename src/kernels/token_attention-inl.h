@@ -52,8 +52,10 @@ HWY_INLINE void CopyRows(DF d, const float* src, int64_t lds, int64_t rows, int6
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
 // 8 x 8 blocks in registers: unpack pairs of rows, unpack pairs of those as 64-bit lanes, then
 // combine 128-bit halves (24 shuffles per block; no gathers, which microcode mitigations made slow).
-// A block of rows x cols (each <= 8) reads zeros for the missing rows and stores cols rows of 8.
-HWY_INLINE void Transpose8x8(const float* src, int64_t lds, size_t rows, size_t cols, float* dst) {
+// Reads rows (<= 8) rows of cols (<= 8) floats at src (zeros for the missing rows and columns);
+// col(c, v) receives column c < cols as a vector of 8 (lanes past rows are zero).
+template <class Col>
+HWY_INLINE void Transpose8x8Cols(const float* src, int64_t lds, size_t rows, size_t cols, const Col& col) {
   const hn::Full256<float> d8;
   const hn::Full256<double> dd;
   using V8 = hn::Vec<decltype(d8)>;
@@ -71,10 +73,30 @@ HWY_INLINE void Transpose8x8(const float* src, int64_t lds, size_t rows, size_t 
     }
   // u[c] holds columns c (lower half) and c + 4 (upper half) of rows 0-3, u[c + 4] of rows 4-7.
   for (size_t c = 0; c < 4; ++c) {
-    if (c < cols) hn::StoreU(hn::ConcatLowerLower(d8, u[c + 4], u[c]), d8, dst + c * kLd);
-    if (c + 4 < cols) hn::StoreU(hn::ConcatUpperUpper(d8, u[c + 4], u[c]), d8, dst + (c + 4) * kLd);
+    if (c < cols) col(c, hn::ConcatLowerLower(d8, u[c + 4], u[c]));
+    if (c + 4 < cols) col(c + 4, hn::ConcatUpperUpper(d8, u[c + 4], u[c]));
   }
 }
+
+// A block of rows x cols (each <= 8) into a tile: stores cols rows of 8 (zeros past rows).
+HWY_INLINE void Transpose8x8(const float* src, int64_t lds, size_t rows, size_t cols, float* dst) {
+  Transpose8x8Cols(src, lds, rows, cols, [&](size_t c, hn::Vec<hn::Full256<float>> v) HWY_ATTR {
+    hn::StoreU(v, hn::Full256<float>(), dst + c * kLd);
+  });
+}
+
+// dst[c ldd + r] = src[r lds + c] for r < rows, c < cols: only those elements are written.
+HWY_INLINE void TransposeTo(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd) {
+  for (int64_t r0 = 0; r0 < rows; r0 += 8) {
+    const size_t nr = static_cast<size_t>(std::min<int64_t>(8, rows - r0));
+    for (int64_t c0 = 0; c0 < cols; c0 += 8)
+      Transpose8x8Cols(src + r0 * lds + c0, lds, nr, static_cast<size_t>(std::min<int64_t>(8, cols - c0)),
+                       [&](size_t c, hn::Vec<hn::Full256<float>> v) HWY_ATTR {
+                         StorePart(v, hn::Full256<float>(), dst + (c0 + static_cast<int64_t>(c)) * ldd + r0, nr);
+                       });
+  }
+}
+
 
 HWY_INLINE void Transpose(DF d, const float* src, int64_t lds, int64_t n, int64_t kdim, float* dst) {
   for (int64_t j0 = 0; j0 < n; j0 += 8)
@@ -210,6 +232,120 @@ HWY_INLINE VF DropoutVec(DF d, const Dropout& dr, uint64_t e) {
   for (size_t l = 0; l < hn::Lanes(d); ++l) f[l] = dr.scalar(e + l);
   return hn::Load(d, f);
 }
+
+// ---- heads in lanes ------------------------------------------------------------------------------
+// Many narrow heads (PatchTST: 16 heads of width 8 over 12 patches) fill few lanes of the per-head
+// tiles. Instead, G heads share every vector: lane h belongs to head h0 + h, a [rows, width] block
+// of a head becomes rows * width vectors, and the products and the softmax are elementwise across
+// the lanes (no horizontal reductions, no per-head set-up).
+
+// dst[(r width + c) G + h] = src[r lds + h width + c] for r < rows, c < width, h < G: the G heads'
+// columns of token-major rows (a [G, width] array at src is rows = 1).
+HWY_INLINE void ToLanes(const float* src, int64_t lds, int64_t rows, int64_t width, size_t G, float* dst) {
+  const int64_t g = static_cast<int64_t>(G);
+  for (int64_t r = 0; r < rows; ++r) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+    TransposeTo(src + r * lds, width, g, width, dst + r * width * g, g);
+#else
+    for (int64_t h = 0; h < g; ++h)
+      for (int64_t c = 0; c < width; ++c) dst[(r * width + c) * g + h] = src[r * lds + h * width + c];
+#endif
+  }
+}
+
+// The inverse: dst[r lds + h width + c] = src[(r width + c) G + h].
+HWY_INLINE void FromLanes(const float* src, int64_t rows, int64_t width, size_t G, float* dst, int64_t lds) {
+  const int64_t g = static_cast<int64_t>(G);
+  for (int64_t r = 0; r < rows; ++r) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+    TransposeTo(src + r * width * g, g, width, g, dst + r * lds, width);
+#else
+    for (int64_t h = 0; h < g; ++h)
+      for (int64_t c = 0; c < width; ++c) dst[r * lds + h * width + c] = src[(r * width + c) * g + h];
+#endif
+  }
+}
+
+// out(j, sum) for j < R, sum = a . m_j = the sum over c < C of a[c] m[j C + c] (vectors of G
+// lanes): four rows at a time share each load of a.
+template <class DG, class Out>
+HWY_INLINE void LaneDots(DG dg, const float* a, const float* m, int64_t R, int64_t C, const Out& out) {
+  using V = hn::Vec<DG>;
+  const int64_t g = static_cast<int64_t>(hn::Lanes(dg));
+  int64_t j = 0;
+  for (; j + 4 <= R; j += 4) {
+    V acc0 = hn::Zero(dg), acc1 = hn::Zero(dg), acc2 = hn::Zero(dg), acc3 = hn::Zero(dg);
+    const float* m0 = m + j * C * g;
+    for (int64_t c = 0; c < C; ++c) {
+      const V av = hn::Load(dg, a + c * g);
+      acc0 = hn::MulAdd(av, hn::Load(dg, m0 + c * g), acc0);
+      acc1 = hn::MulAdd(av, hn::Load(dg, m0 + (C + c) * g), acc1);
+      acc2 = hn::MulAdd(av, hn::Load(dg, m0 + (2 * C + c) * g), acc2);
+      acc3 = hn::MulAdd(av, hn::Load(dg, m0 + (3 * C + c) * g), acc3);
+    }
+    out(j, acc0);
+    out(j + 1, acc1);
+    out(j + 2, acc2);
+    out(j + 3, acc3);
+  }
+  for (; j < R; ++j) {
+    V acc = hn::Zero(dg);
+    for (int64_t c = 0; c < C; ++c) acc = hn::MulAdd(hn::Load(dg, a + c * g), hn::Load(dg, m + (j * C + c) * g), acc);
+    out(j, acc);
+  }
+}
+
+// Columns [c0, c0 + kCols) of LaneCombine.
+template <size_t kCols, class DG, class Out>
+HWY_INLINE void LaneCombineBlock(DG dg, const float* coef, int64_t cs, const float* m, int64_t R, int64_t C,
+                                 int64_t c0, const Out& out) {
+  using V = hn::Vec<DG>;
+  const int64_t g = static_cast<int64_t>(hn::Lanes(dg));
+  V acc[kCols];
+  for (size_t t = 0; t < kCols; ++t) acc[t] = hn::Zero(dg);
+  for (int64_t r = 0; r < R; ++r) {
+    const V cv = hn::Load(dg, coef + r * cs);
+    const float* mr = m + (r * C + c0) * g;
+    for (size_t t = 0; t < kCols; ++t) acc[t] = hn::MulAdd(cv, hn::Load(dg, mr + static_cast<int64_t>(t) * g), acc[t]);
+  }
+  for (size_t t = 0; t < kCols; ++t) out(c0 + static_cast<int64_t>(t), acc[t]);
+}
+
+// out(c, sum) for c < C, sum = the sum over r < R of coef[r cs] m[r C + c] (vectors of G lanes; the
+// coefficient of row r is the vector at coef + r cs): eight columns at a time share each coefficient.
+template <class DG, class Out>
+HWY_INLINE void LaneCombine(DG dg, const float* coef, int64_t cs, const float* m, int64_t R, int64_t C,
+                            const Out& out) {
+  int64_t c = 0;
+  for (; c + 8 <= C; c += 8) LaneCombineBlock<8>(dg, coef, cs, m, R, C, c, out);
+  if (c + 4 <= C) {
+    LaneCombineBlock<4>(dg, coef, cs, m, R, C, c, out);
+    c += 4;
+  }
+  for (; c < C; ++c) LaneCombineBlock<1>(dg, coef, cs, m, R, C, c, out);
+}
+
+// The dropout factors of a group of heads: lane h of element e (an offset within a head) is element
+// e0 + h LL + e of the flat [B * H, Lq, Lk] array (start_head(e0, G LL) set the chunk).
+template <class DG>
+struct LaneDropout {
+  const Dropout& dr;
+  hn::Vec<hn::RebindToUnsigned<DG>> lane_offsets;  // h LL
+  hn::Vec<DG> thresh, keep;
+  uint64_t ll;
+  LaneDropout(DG dg, const Dropout& dropout, int64_t LL)
+      : dr(dropout),
+        lane_offsets(hn::Mul(hn::Iota(hn::RebindToUnsigned<DG>(), 0), hn::Set(hn::RebindToUnsigned<DG>(), static_cast<uint32_t>(LL)))),
+        thresh(hn::Set(dg, static_cast<float>(dropout.thresh))),
+        keep(hn::Set(dg, dropout.keep)),
+        ll(static_cast<uint64_t>(LL)) {}
+  hn::Vec<DG> factors(DG dg, uint64_t e0, uint64_t e) const {
+    if (dr.one_chunk) return DropoutFactors(dg, lane_offsets, dr.key, static_cast<uint32_t>(e0 + e), thresh, keep);
+    HWY_ALIGN float f[kMaxLanes];
+    for (size_t h = 0; h < hn::Lanes(dg); ++h) f[h] = dr.scalar(e0 + h * ll + e);
+    return hn::Load(dg, f);
+  }
+};
 
 }  // namespace tok
 }  // namespace nd::kernels::HWY_NAMESPACE

@@ -31,6 +31,7 @@ struct TokenAttentionArgs {
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/token_attention.cc"
+#include "hwy/aligned_allocator.h"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
 #include "kernels/simd-inl.h"
@@ -49,9 +50,9 @@ using tok::VF;
 // with q = round(x / ln2) (ln2 in two parts, Cody and Waite 1980), e^r by its degree-7 Taylor
 // polynomial (truncation error < 1e-8 relative for |r| <= ln2 / 2), then 2^q through the exponent
 // bits. Below -87.3 (2^q subnormal) the result is 0; NaN stays NaN (it passes every step).
-template <class V>
-HWY_INLINE V ExpNonPositive(DF d, V x) {
-  const hn::RebindToSigned<DF> di;
+template <class D, class V>
+HWY_INLINE V ExpNonPositive(D d, V x) {
+  const hn::RebindToSigned<D> di;
   const auto q = hn::NearestInt(hn::Mul(x, hn::Set(d, 1.44269504088896341f)));
   const V qf = hn::ConvertTo(d, q);
   V r = hn::MulAdd(qf, hn::Set(d, -0.693145751953125f), x);
@@ -173,9 +174,180 @@ HWY_INLINE void SoftmaxGradRowAny(DF d, float* x, const float* p, int64_t i, siz
   }
 }
 
+// ---- heads in lanes (see tok::ToLanes) -----------------------------------------------------------
+
+// Narrow heads (D, Dv <= 16) in groups of 16 or 8 lanes that divide H: f(tag) and true, else false
+// (the per-head tiles below).
+template <class F>
+HWY_INLINE bool WithHeadGroups(const TokenAttentionDims& d, const F& f) {
+  if (d.D > 16 || d.Dv > 16) return false;
+  const hn::CappedTag<float, 16> d16;
+  if (hn::Lanes(d16) >= 8 && d.H % static_cast<int64_t>(hn::Lanes(d16)) == 0) {
+    f(d16);
+    return true;
+  }
+  const hn::CappedTag<float, 8> d8;
+  if (hn::Lanes(d8) == 8 && d.H % 8 == 0) {
+    f(d8);
+    return true;
+  }
+  return false;
+}
+
+template <class DG>
+HWY_NOINLINE void HeadGroupsForward(DG dg, const TokenAttentionArgs& a, int64_t b0, int64_t b1) {
+  using V = hn::Vec<DG>;
+  const size_t G = hn::Lanes(dg);
+  const int64_t g = static_cast<int64_t>(G);
+  const int64_t H = a.d.H, Lq = a.d.Lq, Lk = a.d.Lk, D = a.d.D, Dv = a.d.Dv;
+  const int64_t HD = H * D, HDv = H * Dv, LL = Lq * Lk;
+  auto buf = hwy::AllocateAligned<float>(G * static_cast<size_t>(Lq * D + Lk * D + Lk * Dv + 2 * LL + Lq * Dv));
+  float* qt = buf.get();     // q [Lq, D] per lane
+  float* kt = qt + Lq * D * g;  // k [Lk, D]
+  float* vt = kt + Lk * D * g;  // v [Lk, Dv]
+  float* p = vt + Lk * Dv * g;  // scores, probabilities, dropped probabilities [Lq, Lk]
+  float* sc = p + LL * g;       // prev, then the returned scores [Lq, Lk]
+  float* ot = sc + LL * g;      // out [Lq, Dv]
+  tok::Dropout dr(a.c.seed, a.c.dropout_p);
+  const tok::LaneDropout<DG> ld(dg, dr, LL);
+  const V vscale = hn::Set(dg, a.c.scale), one = hn::Set(dg, 1.0f);
+  for (int64_t b = b0; b < b1; ++b) {
+    for (int64_t h0 = 0; h0 < H; h0 += g) {
+      const int64_t bh0 = b * H + h0;
+      const uint64_t e0 = static_cast<uint64_t>(bh0 * LL);
+      dr.start_head(e0, static_cast<uint64_t>(g * LL));
+      tok::ToLanes(a.q + b * Lq * HD + h0 * D, HD, Lq, D, G, qt);
+      tok::ToLanes(a.k + b * Lk * HD + h0 * D, HD, Lk, D, G, kt);
+      tok::ToLanes(a.v + b * Lk * HDv + h0 * Dv, HDv, Lk, Dv, G, vt);
+      if (a.prev) tok::ToLanes(a.prev + bh0 * LL, 0, 1, LL, G, sc);
+      for (int64_t i = 0; i < Lq; ++i) {
+        float* pi = p + i * Lk * g;
+        float* si = sc + i * Lk * g;
+        // s = scale q k^T + prev
+        tok::LaneDots(dg, qt + i * D * g, kt, Lk, D, [&](int64_t j, V acc) HWY_ATTR {
+          V x = hn::Mul(acc, vscale);
+          if (a.prev) x = hn::Add(x, hn::Load(dg, si + j * g));
+          if (a.scores) hn::Store(x, dg, si + j * g);
+          hn::Store(x, dg, pi + j * g);
+        });
+        // softmax over j, lane by lane
+        V m = hn::Load(dg, pi);
+        for (int64_t j = 1; j < Lk; ++j) m = hn::Max(m, hn::Load(dg, pi + j * g));
+        V sum = hn::Zero(dg);
+        for (int64_t j = 0; j < Lk; ++j) {
+          const V e = ExpNonPositive(dg, hn::Sub(hn::Load(dg, pi + j * g), m));
+          hn::Store(e, dg, pi + j * g);
+          sum = hn::Add(sum, e);
+        }
+        const V inv = hn::Div(one, sum);
+        for (int64_t j = 0; j < Lk; ++j) hn::Store(hn::Mul(hn::Load(dg, pi + j * g), inv), dg, pi + j * g);
+      }
+      if (a.scores) tok::FromLanes(sc, 1, LL, G, a.scores + bh0 * LL, 0);
+      if (a.probs_out) tok::FromLanes(p, 1, LL, G, a.probs_out + bh0 * LL, 0);
+      if (dr.on)
+        for (int64_t e = 0; e < LL; ++e)
+          hn::Store(hn::Mul(hn::Load(dg, p + e * g), ld.factors(dg, e0, static_cast<uint64_t>(e))), dg, p + e * g);
+      // out = dropout(p) v
+      for (int64_t i = 0; i < Lq; ++i)
+        tok::LaneCombine(dg, p + i * Lk * g, g, vt, Lk, Dv,
+                         [&](int64_t c, V acc) HWY_ATTR { hn::Store(acc, dg, ot + (i * Dv + c) * g); });
+      tok::FromLanes(ot, Lq, Dv, G, a.out + b * Lq * HDv + h0 * Dv, HDv);
+    }
+  }
+}
+
+template <class DG>
+HWY_NOINLINE void HeadGroupsBackward(DG dg, const TokenAttentionArgs& a, int64_t b0, int64_t b1) {
+  using V = hn::Vec<DG>;
+  const size_t G = hn::Lanes(dg);
+  const int64_t g = static_cast<int64_t>(G);
+  const int64_t H = a.d.H, Lq = a.d.Lq, Lk = a.d.Lk, D = a.d.D, Dv = a.d.Dv;
+  const int64_t HD = H * D, HDv = H * Dv, LL = Lq * Lk;
+  const int64_t tmp_size = std::max(Lq, Lk) * std::max(D, Dv);
+  auto buf = hwy::AllocateAligned<float>(G * static_cast<size_t>(4 * LL + Lq * Dv + Lk * Dv + Lq * D + Lk * D + tmp_size));
+  float* p = buf.get();        // probabilities [Lq, Lk] per lane
+  float* pd = p + LL * g;      // dropped probabilities
+  float* x = pd + LL * g;      // dP, then dS
+  float* gs = x + LL * g;      // d_scores
+  float* go = gs + LL * g;     // d_out [Lq, Dv]
+  float* vt = go + Lq * Dv * g;  // v [Lk, Dv]
+  float* qt = vt + Lk * Dv * g;  // q [Lq, D]
+  float* kt = qt + Lq * D * g;   // k [Lk, D]
+  float* tmp = kt + Lk * D * g;  // a gradient [rows, width] before it leaves the lanes
+  tok::Dropout dr(a.c.seed, a.c.dropout_p);
+  const tok::LaneDropout<DG> ld(dg, dr, LL);
+  const V vscale = hn::Set(dg, a.c.scale);
+  for (int64_t b = b0; b < b1; ++b) {
+    for (int64_t h0 = 0; h0 < H; h0 += g) {
+      const int64_t bh0 = b * H + h0;
+      const uint64_t e0 = static_cast<uint64_t>(bh0 * LL);
+      dr.start_head(e0, static_cast<uint64_t>(g * LL));
+      if (a.d_scores) tok::ToLanes(a.d_scores + bh0 * LL, 0, 1, LL, G, gs);
+      if (a.d_out) {
+        tok::ToLanes(a.probs + bh0 * LL, 0, 1, LL, G, p);
+        const float* pdrop = p;  // the probabilities as the forward's product used them
+        if (dr.on) {
+          for (int64_t e = 0; e < LL; ++e)
+            hn::Store(hn::Mul(hn::Load(dg, p + e * g), ld.factors(dg, e0, static_cast<uint64_t>(e))), dg, pd + e * g);
+          pdrop = pd;
+        }
+        tok::ToLanes(a.d_out + b * Lq * HDv + h0 * Dv, HDv, Lq, Dv, G, go);
+        tok::ToLanes(a.v + b * Lk * HDv + h0 * Dv, HDv, Lk, Dv, G, vt);
+        if (a.dv) {  // dv = dropout(p)^T d_out
+          for (int64_t j = 0; j < Lk; ++j)
+            tok::LaneCombine(dg, pdrop + j * g, Lk * g, go, Lq, Dv,
+                             [&](int64_t c, V acc) HWY_ATTR { hn::Store(acc, dg, tmp + (j * Dv + c) * g); });
+          tok::FromLanes(tmp, Lk, Dv, G, a.dv + b * Lk * HDv + h0 * Dv, HDv);
+        }
+        // dP = (d_out v^T) through the dropout mask, then dS = P (dP - rowsum(dP P)) + d_scores
+        for (int64_t i = 0; i < Lq; ++i) {
+          float* xi = x + i * Lk * g;
+          const float* pi = p + i * Lk * g;
+          tok::LaneDots(dg, go + i * Dv * g, vt, Lk, Dv, [&](int64_t j, V acc) HWY_ATTR {
+            if (dr.on) acc = hn::Mul(acc, ld.factors(dg, e0, static_cast<uint64_t>(i * Lk + j)));
+            hn::Store(acc, dg, xi + j * g);
+          });
+          V dot = hn::Zero(dg);
+          for (int64_t j = 0; j < Lk; ++j) dot = hn::MulAdd(hn::Load(dg, xi + j * g), hn::Load(dg, pi + j * g), dot);
+          for (int64_t j = 0; j < Lk; ++j) {
+            V o = hn::Mul(hn::Load(dg, pi + j * g), hn::Sub(hn::Load(dg, xi + j * g), dot));
+            if (a.d_scores) o = hn::Add(o, hn::Load(dg, gs + (i * Lk + j) * g));
+            hn::Store(o, dg, xi + j * g);
+          }
+        }
+      } else {  // no output gradient: dS = d_scores
+        if (a.d_scores)
+          std::copy(gs, gs + LL * g, x);
+        else
+          std::fill(x, x + LL * g, 0.0f);
+        if (a.dv)
+          for (int64_t j = 0; j < Lk; ++j) std::fill_n(a.dv + (b * Lk + j) * HDv + h0 * Dv, g * Dv, 0.0f);
+      }
+      if (a.ds) tok::FromLanes(x, 1, LL, G, a.ds + bh0 * LL, 0);
+      if (a.dq) {  // dq = scale dS k
+        tok::ToLanes(a.k + b * Lk * HD + h0 * D, HD, Lk, D, G, kt);
+        for (int64_t i = 0; i < Lq; ++i)
+          tok::LaneCombine(dg, x + i * Lk * g, g, kt, Lk, D, [&](int64_t c, V acc) HWY_ATTR {
+            hn::Store(hn::Mul(acc, vscale), dg, tmp + (i * D + c) * g);
+          });
+        tok::FromLanes(tmp, Lq, D, G, a.dq + b * Lq * HD + h0 * D, HD);
+      }
+      if (a.dk) {  // dk = scale dS^T q
+        tok::ToLanes(a.q + b * Lq * HD + h0 * D, HD, Lq, D, G, qt);
+        for (int64_t j = 0; j < Lk; ++j)
+          tok::LaneCombine(dg, x + j * g, Lk * g, qt, Lq, D, [&](int64_t c, V acc) HWY_ATTR {
+            hn::Store(hn::Mul(acc, vscale), dg, tmp + (j * D + c) * g);
+          });
+        tok::FromLanes(tmp, Lk, D, G, a.dk + b * Lk * HD + h0 * D, HD);
+      }
+    }
+  }
+}
+
 // ---- forward -----------------------------------------------------------------------------------
 
 void TokenAttentionForwardImpl(const TokenAttentionArgs& a, int64_t b0, int64_t b1) {
+  if (WithHeadGroups(a.d, [&](auto dg) HWY_ATTR { HeadGroupsForward(dg, a, b0, b1); })) return;
   const DF d;
   const size_t N = hn::Lanes(d);
   const int64_t H = a.d.H, Lq = a.d.Lq, Lk = a.d.Lk, D = a.d.D, Dv = a.d.Dv;
@@ -224,6 +396,7 @@ void TokenAttentionForwardImpl(const TokenAttentionArgs& a, int64_t b0, int64_t 
 // ---- backward ----------------------------------------------------------------------------------
 
 void TokenAttentionBackwardImpl(const TokenAttentionArgs& a, int64_t b0, int64_t b1) {
+  if (WithHeadGroups(a.d, [&](auto dg) HWY_ATTR { HeadGroupsBackward(dg, a, b0, b1); })) return;
   const DF d;
   const size_t N = hn::Lanes(d);
   const int64_t H = a.d.H, Lq = a.d.Lq, Lk = a.d.Lk, D = a.d.D, Dv = a.d.Dv;

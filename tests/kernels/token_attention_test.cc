@@ -28,6 +28,10 @@ using testing::random_buf;
 const TokenAttentionDims kCases[] = {
     {1, 1, 1, 1, 1, 1},    {2, 3, 12, 12, 8, 8},  {3, 2, 5, 7, 13, 7},   {2, 4, 13, 5, 7, 12},
     {1, 2, 7, 7, 64, 64},  {2, 1, 33, 17, 17, 3}, {1, 1, 64, 64, 64, 64}, {1, 3, 16, 16, 16, 16},
+    // Heads in lanes (H a multiple of 8 or 16, D and Dv <= 16): PatchTST's 16 heads of 8, odd
+    // lengths and widths, 24 heads (groups of 8 only), the 16-wide limit.
+    {2, 16, 12, 12, 8, 8}, {3, 8, 5, 7, 13, 7},   {1, 16, 1, 1, 1, 1},   {2, 24, 9, 11, 16, 5},
+    {1, 32, 17, 3, 4, 16},
 };
 
 struct Inputs {
@@ -108,7 +112,8 @@ TEST(TokenAttentionKernel, MatchesReference) {
 // Scores far apart (probabilities that underflow to zero), masked keys (-inf in prev: exactly zero
 // probability) and a NaN score (its row turns NaN) behave as the reference, on every ISA.
 TEST(TokenAttentionKernel, ExtremeScoresMatchReference) {
-  const TokenAttentionDims d{2, 2, 6, 13, 4, 5};
+  for (const TokenAttentionDims d : {TokenAttentionDims{2, 2, 6, 13, 4, 5}, TokenAttentionDims{2, 16, 6, 13, 4, 5}}) {
+  SCOPED_TRACE(::testing::Message() << "H=" << d.H);
   Inputs in(d, 17);
   const float inf = std::numeric_limits<float>::infinity();
   for (int64_t x = 0; x < in.prev.size(); ++x) {
@@ -131,11 +136,13 @@ TEST(TokenAttentionKernel, ExtremeScoresMatchReference) {
     EXPECT_TRUE(all_close(want.ds, got.ds, 2e-6, 2e-5)) << "ds";
     EXPECT_TRUE(all_close(want.dq, got.dq, 2e-6, 2e-5)) << "dq";
   });
+  }
 }
 
 // Null outputs are skipped: only out (inference) forward, only dq backward.
 TEST(TokenAttentionKernel, OptionalOutputsMayBeNull) {
-  const TokenAttentionDims d{2, 3, 9, 11, 5, 6};
+  for (const TokenAttentionDims d : {TokenAttentionDims{2, 3, 9, 11, 5, 6}, TokenAttentionDims{2, 16, 9, 11, 5, 6}}) {
+  SCOPED_TRACE(::testing::Message() << "H=" << d.H);
   const Inputs in(d, 7);
   const TokenAttentionConfig c{0.4f, 0.2f, 5};
   Outputs want(d);
@@ -152,13 +159,15 @@ TEST(TokenAttentionKernel, OptionalOutputsMayBeNull) {
                              nullptr, got.dq.data(), nullptr, nullptr, nullptr);
     EXPECT_TRUE(all_close(want.dq, got.dq, 2e-6, 2e-5));
   });
+  }
 }
 
 // With v = the identity (Dv = Lk), out is the dropped probabilities themselves: they must equal
 // kernels::dropout applied to the [B * H, Lq, Lk] probabilities with the same seed, bit for bit
 // (the general path's mask), zeros in the same places under the reference.
 TEST(TokenAttentionKernel, DropoutMaskIsKernelsDropout) {
-  const TokenAttentionDims d{3, 4, 12, 12, 8, 12};
+  for (const TokenAttentionDims d : {TokenAttentionDims{3, 4, 12, 12, 8, 12}, TokenAttentionDims{3, 16, 12, 12, 8, 12}}) {
+  SCOPED_TRACE(::testing::Message() << "H=" << d.H);
   Inputs in(d, 41);
   for (int64_t b = 0; b < d.B; ++b)
     for (int64_t j = 0; j < d.Lk; ++j)
@@ -186,10 +195,11 @@ TEST(TokenAttentionKernel, DropoutMaskIsKernelsDropout) {
     EXPECT_EQ(mismatches, 0);
     EXPECT_NEAR(static_cast<double>(zeros) / n, c.dropout_p, 0.05);
   });
+  }
 }
 
 TEST(TokenAttentionKernel, SameBitsForAnyThreadCount) {
-  const TokenAttentionDims d{37, 4, 12, 12, 8, 8};
+  for (const TokenAttentionDims d : {TokenAttentionDims{37, 4, 12, 12, 8, 8}, TokenAttentionDims{37, 16, 12, 12, 8, 8}}) {
   const Inputs in(d, 9);
   const TokenAttentionConfig c{0.3f, 0.25f, 3};
   const Use u{true, true, true};
@@ -204,6 +214,7 @@ TEST(TokenAttentionKernel, SameBitsForAnyThreadCount) {
   for (auto m : {&Outputs::out, &Outputs::scores, &Outputs::probs, &Outputs::dq, &Outputs::dk, &Outputs::dv,
                  &Outputs::ds})
     EXPECT_TRUE(all_close(one.*m, three.*m, 0, 0));
+  }
 }
 
 }  // namespace
