@@ -29,9 +29,9 @@ const TokenAttentionDims kCases[] = {
     {1, 1, 1, 1, 1, 1},    {2, 3, 12, 12, 8, 8},  {3, 2, 5, 7, 13, 7},   {2, 4, 13, 5, 7, 12},
     {1, 2, 7, 7, 64, 64},  {2, 1, 33, 17, 17, 3}, {1, 1, 64, 64, 64, 64}, {1, 3, 16, 16, 16, 16},
     // Heads in lanes (H a multiple of 8 or 16, D and Dv <= 16): PatchTST's 16 heads of 8, odd
-    // lengths and widths, 24 heads (groups of 8 only), the 16-wide limit.
+    // lengths and widths, 24 heads (groups of 8 only), the 16-wide limit, odd token counts.
     {2, 16, 12, 12, 8, 8}, {3, 8, 5, 7, 13, 7},   {1, 16, 1, 1, 1, 1},   {2, 24, 9, 11, 16, 5},
-    {1, 32, 17, 3, 4, 16},
+    {1, 32, 17, 3, 4, 16}, {2, 16, 7, 5, 8, 8},
 };
 
 struct Inputs {
