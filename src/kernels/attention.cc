@@ -78,7 +78,7 @@ HWY_INLINE void AddRow(DF d, float* x, const float* bias, size_t n) {
 // attn::column_bits in u32 lanes).
 HWY_INLINE void DropoutRow(DF d, float* z, size_t n, uint32_t key, uint32_t j0, float thresh, float keep_scale) {
   const VF vs = hn::Set(d, keep_scale), vt = hn::Set(d, thresh);
-  const auto lanes = hn::Iota(hn::RebindToUnsigned<DF>(), 0);
+  const auto lanes = DropoutLaneSteps(hn::Iota(hn::RebindToUnsigned<DF>(), 0));
   ForEachVector(d, n, [&](size_t i, size_t cnt) HWY_ATTR {
     StorePart(DropoutFactors(d, lanes, key, j0 + static_cast<uint32_t>(i), vt, vs), d, z + i, cnt);
   });

@@ -143,7 +143,7 @@ void DropoutImpl(const float* x, uint32_t key, uint32_t base, float thresh, floa
                  float* factor, size_t n) {
   const hn::ScalableTag<float> d;
   const auto vt = hn::Set(d, thresh), vk = hn::Set(d, keep);
-  const auto lanes = hn::Iota(hn::RebindToUnsigned<decltype(d)>(), 0);
+  const auto lanes = DropoutLaneSteps(hn::Iota(hn::RebindToUnsigned<decltype(d)>(), 0));
   if (r) {
     ForEachVector(d, n, [&](size_t i, size_t cnt) HWY_ATTR {
       const auto f = DropoutFactors(d, lanes, key, base + static_cast<uint32_t>(i), vt, vk);

@@ -166,14 +166,19 @@ HWY_INLINE V SigmoidAndComplement(D d, V x, V& complement) {
 
 // Dropout factors for counters j0 + lane: keep_scale where dropout_hash::bits24(key, j) >=
 // thresh, else 0 (the hash in u32 lanes; its 24-bit result compares exactly as a float).
-// `lanes` is Iota(du, 0), hoisted by the caller (a runtime Iota start is built lane by lane).
+// `lane_steps` is DropoutLaneSteps(lanes) for the lanes' counter offsets (Iota(du, 0) for
+// consecutive counters), hoisted by the caller: the hash's first step key + j * kGolden32 is then
+// one add per vector (mod 2^32, key + (j0 + l) g = (key + j0 g) + l g).
+template <class VU>
+HWY_INLINE VU DropoutLaneSteps(VU lanes) {
+  return hn::Mul(lanes, hn::Set(hn::DFromV<VU>(), dropout_hash::kGolden32));
+}
 template <class D, class VU>
-HWY_INLINE hn::Vec<D> DropoutFactors(D d, VU lanes, uint32_t key, uint32_t j0, hn::Vec<D> thresh,
+HWY_INLINE hn::Vec<D> DropoutFactors(D d, VU lane_steps, uint32_t key, uint32_t j0, hn::Vec<D> thresh,
                                      hn::Vec<D> keep_scale) {
   const hn::RebindToUnsigned<D> du;
   const hn::RebindToSigned<D> di;
-  auto x = hn::Add(lanes, hn::Set(du, j0));
-  x = hn::Add(hn::Set(du, key), hn::Mul(x, hn::Set(du, dropout_hash::kGolden32)));
+  auto x = hn::Add(lane_steps, hn::Set(du, key + j0 * dropout_hash::kGolden32));
   x = hn::Xor(x, hn::ShiftRight<16>(x));
   x = hn::Mul(x, hn::Set(du, dropout_hash::kMul1));
   x = hn::Xor(x, hn::ShiftRight<15>(x));

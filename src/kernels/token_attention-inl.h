@@ -225,7 +225,7 @@ struct Dropout {
 HWY_INLINE VF DropoutVec(DF d, const Dropout& dr, uint64_t e) {
   if (dr.one_chunk) {
     const hn::RebindToUnsigned<DF> du;
-    return DropoutFactors(d, hn::Iota(du, 0), dr.key, static_cast<uint32_t>(e), hn::Set(d, static_cast<float>(dr.thresh)),
+    return DropoutFactors(d, DropoutLaneSteps(hn::Iota(du, 0)), dr.key, static_cast<uint32_t>(e), hn::Set(d, static_cast<float>(dr.thresh)),
                           hn::Set(d, dr.keep));
   }
   HWY_ALIGN float f[kMaxLanes];
@@ -330,17 +330,18 @@ HWY_INLINE void LaneCombine(DG dg, const float* coef, int64_t cs, const float* m
 template <class DG>
 struct LaneDropout {
   const Dropout& dr;
-  hn::Vec<hn::RebindToUnsigned<DG>> lane_offsets;  // h LL
+  hn::Vec<hn::RebindToUnsigned<DG>> lane_steps;  // DropoutLaneSteps(h LL)
   hn::Vec<DG> thresh, keep;
   uint64_t ll;
   LaneDropout(DG dg, const Dropout& dropout, int64_t LL)
       : dr(dropout),
-        lane_offsets(hn::Mul(hn::Iota(hn::RebindToUnsigned<DG>(), 0), hn::Set(hn::RebindToUnsigned<DG>(), static_cast<uint32_t>(LL)))),
+        lane_steps(DropoutLaneSteps(
+            hn::Mul(hn::Iota(hn::RebindToUnsigned<DG>(), 0), hn::Set(hn::RebindToUnsigned<DG>(), static_cast<uint32_t>(LL))))),
         thresh(hn::Set(dg, static_cast<float>(dropout.thresh))),
         keep(hn::Set(dg, dropout.keep)),
         ll(static_cast<uint64_t>(LL)) {}
   hn::Vec<DG> factors(DG dg, uint64_t e0, uint64_t e) const {
-    if (dr.one_chunk) return DropoutFactors(dg, lane_offsets, dr.key, static_cast<uint32_t>(e0 + e), thresh, keep);
+    if (dr.one_chunk) return DropoutFactors(dg, lane_steps, dr.key, static_cast<uint32_t>(e0 + e), thresh, keep);
     HWY_ALIGN float f[kMaxLanes];
     for (size_t h = 0; h < hn::Lanes(dg); ++h) f[h] = dr.scalar(e0 + h * ll + e);
     return hn::Load(dg, f);
