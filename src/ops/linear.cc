@@ -1,6 +1,7 @@
 // matmul / bmm / linear: shape checks, BLAS calls, and their backward passes.
 #include "nd/ops/linear.h"
 
+#include "nd/core/parallel.h"
 #include "nd/kernels/gemm.h"
 #include "nd/kernels/reduce.h"
 #include "ops/op_util.h"
@@ -97,8 +98,14 @@ Var linear(Var x, Var w, Var b) {
   so[so.rank() - 1] = O;
   Var y = detail::make_out(g, so, {x, w, b});
   float* yp = y.data();
-  if (b.defined())
-    for (int64_t r = 0; r < M; ++r) std::memcpy(yp + r * O, b.data(), sizeof(float) * O);
+  if (b.defined()) {
+    // The bias rows C starts from (then a beta = 1 GEMM): a pass over all of y, split over the
+    // threads like the GEMM after it (PatchTST: 12288 rows per layer's linears).
+    const float* bp = b.data();
+    parallel_for(M, std::max<int64_t>(1, 16384 / std::max<int64_t>(O, 1)), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) std::memcpy(yp + r * O, bp, sizeof(float) * O);
+    });
+  }
   kernels::gemm(false, true, M, O, I, x.data(), w.data(), yp, b.defined() ? 1.0f : 0.0f);
   if (g.should_record({x, w, b})) {
     Node& n = g.record(&linear_backward, {y}, {x, w, b});
