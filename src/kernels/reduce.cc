@@ -10,6 +10,7 @@
 
 #include "kernels/dispatch_internal.h"
 #include "kernels/ref/ref.h"
+#include "nd/core/parallel.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/reduce.cc"
@@ -88,8 +89,10 @@ float MaxImpl(const float* x, size_t n) { return ExtremeT<true>(x, n); }
 float MinImpl(const float* x, size_t n) { return ExtremeT<false>(x, n); }
 
 // y[o, j] = sum_k x[o, k, j] in double, a block of 4 double vectors of columns at a time.
-void ReduceSumImpl(const float* x, float* y, size_t outer, size_t r, size_t inner) {
-  if (inner == 1) {
+// Columns [0, inner) of rows ld floats apart (ld >= inner; ld == inner for a whole array); y's
+// outer rows are ld floats apart too. A column range of a wider array is a call with x, y offset.
+void ReduceSumImpl(const float* x, float* y, size_t outer, size_t r, size_t inner, size_t ld) {
+  if (inner == 1 && ld == 1) {
     for (size_t o = 0; o < outer; ++o) y[o] = SumImpl(x + o * r, r);
     return;
   }
@@ -103,11 +106,11 @@ void ReduceSumImpl(const float* x, float* y, size_t outer, size_t r, size_t inne
     // the result is the same as the column-block loop below, without its strided passes.
     HWY_ALIGN double acc[kRowMax];
     for (size_t o = 0; o < outer; ++o) {
-      const float* xo = x + o * r * inner;
-      float* yo = y + o * inner;
+      const float* xo = x + o * r * ld;
+      float* yo = y + o * ld;
       std::fill(acc, acc + inner, 0.0);
       for (size_t k = 0; k < r; ++k) {
-        const float* p = xo + k * inner;
+        const float* p = xo + k * ld;
         size_t j = 0;
         for (; j + N <= inner; j += N) hn::Store(hn::Add(hn::Load(dd, acc + j), hn::PromoteTo(dd, hn::LoadU(df, p + j))), dd, acc + j);
         for (; j < inner; ++j) acc[j] += static_cast<double>(p[j]);
@@ -117,13 +120,13 @@ void ReduceSumImpl(const float* x, float* y, size_t outer, size_t r, size_t inne
     return;
   }
   for (size_t o = 0; o < outer; ++o) {
-    const float* xo = x + o * r * inner;
-    float* yo = y + o * inner;
+    const float* xo = x + o * r * ld;
+    float* yo = y + o * ld;
     size_t j = 0;
     for (; j + 4 * N <= inner; j += 4 * N) {
       auto a0 = hn::Zero(dd), a1 = hn::Zero(dd), a2 = hn::Zero(dd), a3 = hn::Zero(dd);
       for (size_t k = 0; k < r; ++k) {
-        const float* p = xo + k * inner + j;
+        const float* p = xo + k * ld + j;
         a0 = hn::Add(a0, hn::PromoteTo(dd, hn::LoadU(df, p)));
         a1 = hn::Add(a1, hn::PromoteTo(dd, hn::LoadU(df, p + N)));
         a2 = hn::Add(a2, hn::PromoteTo(dd, hn::LoadU(df, p + 2 * N)));
@@ -137,7 +140,7 @@ void ReduceSumImpl(const float* x, float* y, size_t outer, size_t r, size_t inne
     for (; j < inner; j += N) {
       const size_t cnt = std::min(N, inner - j);
       auto a = hn::Zero(dd);
-      for (size_t k = 0; k < r; ++k) a = hn::Add(a, hn::PromoteTo(dd, LoadTail(df, xo + k * inner + j, cnt)));
+      for (size_t k = 0; k < r; ++k) a = hn::Add(a, hn::PromoteTo(dd, LoadTail(df, xo + k * ld + j, cnt)));
       StoreTail(hn::DemoteTo(df, a), df, yo + j, cnt);
     }
   }
@@ -231,7 +234,19 @@ float sumsq(const float* x, int64_t n) {
 
 void reduce_sum(const float* x, float* y, int64_t outer, int64_t r, int64_t inner) {
   if (use_ref()) return ref::reduce_sum(x, y, outer, r, inner);
-  HWY_DYNAMIC_DISPATCH(ReduceSumImpl)(x, y, to_size(outer), to_size(r), to_size(inner));
+  // Large sums over the middle axis (bias gradients: [tokens, features]) split their columns over
+  // the threads in blocks of 16: each column still adds its rows in order, so the result is the
+  // same bits for any thread count.
+  constexpr int64_t kBlock = 16;
+  const int64_t blocks = (inner + kBlock - 1) / kBlock;
+  if (inner > 1 && blocks > 1 && outer * r * inner >= (int64_t{1} << 18)) {
+    parallel_for(blocks, std::max<int64_t>(1, blocks / (4 * num_threads())), [&](int64_t b0, int64_t b1) {
+      const int64_t j0 = b0 * kBlock, j1 = std::min(inner, b1 * kBlock);
+      HWY_DYNAMIC_DISPATCH(ReduceSumImpl)(x + j0, y + j0, to_size(outer), to_size(r), to_size(j1 - j0), to_size(inner));
+    });
+    return;
+  }
+  HWY_DYNAMIC_DISPATCH(ReduceSumImpl)(x, y, to_size(outer), to_size(r), to_size(inner), to_size(inner));
 }
 
 void reduce_max(const float* x, float* y, int64_t outer, int64_t r, int64_t inner) {

@@ -8,6 +8,7 @@
 
 #include "kernel_test_util.h"
 #include "kernels/ref/ref.h"
+#include "nd/core/parallel.h"
 
 namespace nd::kernels {
 namespace {
@@ -87,6 +88,31 @@ TEST(KernelsReduce, MiddleAxisMatchesReference) {
       EXPECT_TRUE(all_close(wmin, gmin, 0, 0));
     });
   }
+}
+
+// Large middle-axis sums (bias gradients) split their columns over the threads: the same bits at
+// any thread count (each column adds its rows in order), a ragged last block, several outer rows.
+TEST(KernelsReduce, LargeMiddleAxisSumSameBitsAtAnyThreadCount) {
+  const int64_t shapes[][3] = {{1, 3000, 130}, {2, 600, 257}, {1, 2048, 384}};
+  const int saved = num_threads();
+  for (const auto& s : shapes) {
+    const int64_t outer = s[0], r = s[1], inner = s[2];
+    SCOPED_TRACE(::testing::Message() << "outer=" << outer << " r=" << r << " inner=" << inner);
+    const Buf x = random_buf(outer * r * inner, 1, -3, 3, 77 + inner);
+    Buf want(outer * inner);
+    ref::reduce_sum(x.data(), want.data(), outer, r, inner);
+    for_each_isa([&] {
+      set_num_threads(1);
+      Buf one(outer * inner, 2);
+      reduce_sum(x.data(), one.data(), outer, r, inner);
+      set_num_threads(3);
+      Buf three(outer * inner, 3);
+      reduce_sum(x.data(), three.data(), outer, r, inner);
+      EXPECT_TRUE(all_close(want, one, 1e-6, kRtol));
+      EXPECT_TRUE(all_close(one, three, 0, 0));
+    });
+  }
+  set_num_threads(saved);
 }
 
 TEST(KernelsReduce, ReferenceSanity) {
