@@ -6,6 +6,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "nd/core/parallel.h"
 #include "nd/kernels/convert.h"
 
 namespace nd {
@@ -175,25 +176,41 @@ void for_each_offset(const Tensor& t, F&& f) {
 }  // namespace
 
 void copy_to_contiguous(const Tensor& src, float* dst) {
+  // Large copies are split over the threads (256 KB or more per task, so that a parallel region is
+  // worth its barrier); on one thread they left the second core idle in the transformers' head
+  // split / merge permutes (PatchTST: 1.5M floats per permute).
+  constexpr int64_t kTaskFloats = 65536;
+  const int64_t n = src.numel();
+  if (n == 0) return;
   if (src.is_contiguous()) {
-    std::memcpy(dst, src.data, sizeof(float) * src.numel());
+    parallel_for((n + kTaskFloats - 1) / kTaskFloats, 1, [&](int64_t c0, int64_t c1) {
+      const int64_t b = c0 * kTaskFloats, e = std::min(n, c1 * kTaskFloats);
+      std::memcpy(dst + b, src.data + b, sizeof(float) * static_cast<size_t>(e - b));
+    });
     return;
   }
   const int r = src.rank();
-  if (r >= 2 && src.strides[r - 1] == 1) {
+  if (r >= 2 && src.strides[r - 1] == 1 && src.shape[r - 1] > 0) {
     // Contiguous innermost runs (head split / merge permutes): one block copy per run.
-    const int64_t inner = src.shape[r - 1], n = src.numel();
-    int64_t idx[kMaxDims] = {};
-    int64_t off = 0;
-    for (int64_t lin = 0; lin < n; lin += inner) {
-      std::copy_n(src.data + off, inner, dst + lin);
-      for (int d = r - 2; d >= 0; --d) {
-        off += src.strides[d];
-        if (++idx[d] < src.shape[d]) break;
-        off -= src.strides[d] * src.shape[d];
-        idx[d] = 0;
+    const int64_t inner = src.shape[r - 1], runs = n / inner;
+    parallel_for(runs, std::max<int64_t>(1, kTaskFloats / inner), [&](int64_t k0, int64_t k1) {
+      int64_t idx[kMaxDims] = {};
+      int64_t off = 0;
+      for (int64_t d = r - 2, k = k0; d >= 0; --d) {  // run k0's index over the outer dims
+        idx[d] = k % src.shape[d];
+        k /= src.shape[d];
+        off += idx[d] * src.strides[d];
       }
-    }
+      for (int64_t k = k0; k < k1; ++k) {
+        std::copy_n(src.data + off, inner, dst + k * inner);
+        for (int64_t d = r - 2; d >= 0; --d) {
+          off += src.strides[d];
+          if (++idx[d] < src.shape[d]) break;
+          off -= src.strides[d] * src.shape[d];
+          idx[d] = 0;
+        }
+      }
+    });
     return;
   }
   for_each_offset(src, [&](int64_t off, int64_t lin) { dst[lin] = src.data[off]; });
