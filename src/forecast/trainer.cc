@@ -40,15 +40,19 @@ struct Split {
 // Rows of a window: all series for multivariate models (rows are window-major), else one.
 int64_t rows_per_window(const models::Model& m) { return m.multivariate() ? m.n_series() : 1; }
 
-// Multivariate models take the N rows of each window as insample_y [W, L, N] and return
-// [W, h, Q * N], which NeuralForecast's losses read as [W, h, N, Q] (domain_map); that is
-// regrouped into rows again: [W * N, h, Q], what the losses and the inverse scaling expect.
-Var forward_multivariate(models::Model& m, Graph& g, Split& s, int64_t r0, int64_t n) {
+// Multivariate models take the N rows of each window as insample_y [W, L, N] (and future
+// exogenous channels as NF's [W, F, L + h, N]) and return [W, h, Q * N], which NeuralForecast's
+// losses read as [W, h, N, Q] (domain_map); that is regrouped into rows again: [W * N, h, Q], what
+// the losses and the inverse scaling expect.
+Var forward_multivariate(models::Model& m, Graph& g, Split& s, WindowBatchData& wb, int64_t r0, int64_t n) {
   const int64_t L = m.input_size(), h = m.h(), N = m.n_series(), W = n / N, Q = m.n_outputs();
   models::WindowBatch b;
   b.B = W, b.L = L, b.h = h;
   b.insample_y = ops::permute(g.input(Tensor(s.in_y.data() + r0 * L, Shape{W, N, L})), {0, 2, 1});
   b.insample_mask = ops::permute(g.input(Tensor(s.in_mask.data() + r0 * L, Shape{W, N, L})), {0, 2, 1});
+  if (wb.F > 0)
+    b.futr_exog =
+        ops::permute(g.input(Tensor(wb.futr.data() + r0 * (L + h) * wb.F, Shape{W, N, L + h, wb.F})), {0, 3, 2, 1});
   Var y = m.forward(b);
   ND_CHECK(y.shape() == Shape({W, h, Q * N}), m.name(), ": multivariate output ", y.shape().str(), " is not [", W,
            ", ", h, ", ", Q * N, "]");
@@ -57,7 +61,7 @@ Var forward_multivariate(models::Model& m, Graph& g, Split& s, int64_t r0, int64
 
 // Model inputs for rows [r0, r0 + n) of a scaled batch (whole windows for multivariate models).
 Var forward(models::Model& m, Graph& g, Split& s, WindowBatchData& wb, int64_t r0, int64_t n) {
-  if (m.multivariate()) return forward_multivariate(m, g, s, r0, n);
+  if (m.multivariate()) return forward_multivariate(m, g, s, wb, r0, n);
   models::WindowBatch b;
   const int64_t L = m.input_size(), h = m.h();
   b.B = n, b.L = L, b.h = h;
@@ -105,8 +109,8 @@ void check_multivariate(const models::Model& m, const std::vector<SeriesView>& s
   if (!m.multivariate()) return;
   ND_CHECK(static_cast<int64_t>(series.size()) == m.n_series(), m.alias(), " is multivariate with n_series = ",
            m.n_series(), " but the data has ", series.size(), " series");
-  ND_CHECK(m.futr_exog_list().empty() && m.hist_exog_list().empty() && m.stat_exog_list().empty(), m.alias(),
-           ": exogenous variables are not supported for multivariate models yet");
+  ND_CHECK(m.hist_exog_list().empty() && m.stat_exog_list().empty(), m.alias(),
+           ": historic and static exogenous variables are not supported for multivariate models (future ones are)");
 }
 
 }  // namespace

@@ -7,7 +7,12 @@
 // two kernel-1 convolutions with GELU, add & LayerNorm; then a final LayerNorm), and each token is
 // projected to the h * n_outputs forecasts.
 //
-// Attention is plain full attention over the N variate tokens (NF's FullAttention, mask_flag
+// Future exogenous variables (NF 3.3's futr_exog_list) become tokens too: each (series, feature)
+// pair's whole window of input_size + h values goes through its own Linear (input_size + h ->
+// hidden_size) and dropout, and those N * F tokens join the N series tokens in every attention;
+// only the series tokens are projected to forecasts.
+//
+// Attention is plain full attention over the variate tokens (NF's FullAttention, mask_flag
 // False, through torch's scaled_dot_product_attention); factor and d_layers are accepted and
 // unused, as in NF.
 #include <memory>
@@ -53,6 +58,12 @@ class ITransformerModel : public Model {
     embed_ = std::make_unique<nn::Linear>(store_, "enc_embedding.value_embedding", L, d);
     embed_drop_ = std::make_unique<nn::Dropout>(store_, "enc_embedding.dropout", drop, ++seed);
     modules_.push_back(embed_drop_.get());
+    F_ = static_cast<int64_t>(futr_exog_list().size());
+    if (F_ > 0) {
+      futr_embed_ = std::make_unique<nn::Linear>(store_, "futr_embedding", L + h, d);
+      futr_drop_ = std::make_unique<nn::Dropout>(store_, "futr_dropout", drop, ++seed);
+      modules_.push_back(futr_drop_.get());
+    }
     for (int64_t l = 0; l < geti("e_layers"); ++l) {
       const std::string n = "encoder.attn_layers." + std::to_string(l) + ".";
       auto ly = std::make_unique<EncLayer>();
@@ -76,7 +87,8 @@ class ITransformerModel : public Model {
   bool multivariate() const override { return true; }
   int64_t n_series() const override { return N_; }
 
-  // insample_y [B, L, N] -> [B, h, Q * N] (NF's layout: dec_out [B, h * Q, N] reshaped).
+  // insample_y [B, L, N] (futr_exog [B, F, L + h, N] when futr_exog_list is set) -> [B, h, Q * N]
+  // (NF's layout: dec_out [B, h * Q, N] reshaped).
   Var forward(const WindowBatch& w) override {
     Graph& g = w.insample_y.graph();
     const int64_t B = w.B, L = input_size(), h = this->h(), Q = n_outputs(), N = N_;
@@ -93,11 +105,20 @@ class ITransformerModel : public Model {
       x = ops::div(ops::sub(x, loc), scale);
     }
     Var z = embed_drop_->forward(embed_->forward(x));  // [B, N, d]
+    if (F_ > 0) {
+      ND_CHECK(w.futr_exog.defined() && w.futr_exog.shape() == Shape({B, F_, L + h, N}),
+               "iTransformer: expected futr_exog [", B, ", ", F_, ", ", L + h, ", ", N, "], got ",
+               w.futr_exog.defined() ? w.futr_exog.shape().str() : std::string("none"));
+      // [B, F, L + h, N] -> [B, N, F, L + h] -> [B, N * F, L + h]: one token per (series, feature).
+      Var f = ops::reshape(ops::permute(w.futr_exog, {0, 3, 1, 2}), Shape{B, N * F_, L + h});
+      z = ops::concat({z, futr_drop_->forward(futr_embed_->forward(f))}, 1);  // [B, N + N * F, d]
+    }
     for (auto& ly : layers_) {
       z = ly->norm1->forward(ly->drop->forward_add(z, ly->attn->forward(z)));
       Var y = ly->drop->forward_act(token_linear(*ly->conv1, z), kernels::Act::gelu);  // [B, N, d_ff]
       z = ly->norm2->forward(ly->drop->forward_add(z, token_linear(*ly->conv2, y)));  // [B, N, d]
     }
+    if (F_ > 0) z = ops::slice(z, 1, 0, N);  // the series tokens
     Var out = proj_->forward(norm_->forward(z));  // [B, N, h * Q]
     if (use_norm_) out = ops::add(ops::mul(out, scale), loc);
     // NF: permute to [B, h * Q, N], reshape to [B, h, Q * N].
@@ -117,10 +138,10 @@ class ITransformerModel : public Model {
     return ops::linear(x, ops::reshape(w, Shape{w.size(0), w.size(1)}), s.var(g, c.bias));
   }
 
-  int64_t N_ = 1;
+  int64_t N_ = 1, F_ = 0;
   bool use_norm_ = true;
-  std::unique_ptr<nn::Linear> embed_, proj_;
-  std::unique_ptr<nn::Dropout> embed_drop_;
+  std::unique_ptr<nn::Linear> embed_, proj_, futr_embed_;
+  std::unique_ptr<nn::Dropout> embed_drop_, futr_drop_;
   std::vector<std::unique_ptr<EncLayer>> layers_;
   std::unique_ptr<nn::LayerNorm> norm_;
   std::vector<nn::Module*> modules_;
@@ -144,6 +165,7 @@ ModelInfo itransformer_info() {
   info.params.push_back({"dropout", 0.1, "dropout rate"});
   info.params.push_back({"use_norm", true, "normalize each series' window (and restore the forecasts)"});
   info.multivariate = true;
+  info.futr_exog = true;
   info.create = [](const json& cfg) { return std::make_unique<ITransformerModel>(cfg); };
   return info;
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <unistd.h>
 #include <functional>
@@ -26,14 +27,17 @@ struct Synthetic {
   data::StaticFrame stat;
 };
 
-Synthetic make(int64_t n = 300, int64_t h = 12) {
+// shared: both series see the same promotion days (a calendar-like covariate).
+Synthetic make(int64_t n = 300, int64_t h = 12, bool shared = false) {
   Rng rng(3);
+  std::vector<float> common(static_cast<size_t>(n + h));
+  for (float& x : common) x = rng.uniform() < 0.3f ? 1.0f : 0.0f;
   std::string train = "unique_id,ds,y,promo,lagged\n", futr = "unique_id,ds,promo\n", actual = "unique_id,ds,y\n";
   for (const char* id : {"a", "b"}) {
     const float level = id[0] == 'a' ? 10.0f : 20.0f;
     float prev = level;
     for (int64_t t = 0; t < n + h; ++t) {
-      const float x = rng.uniform() < 0.3f ? 1.0f : 0.0f;
+      const float x = shared ? common[t] : (rng.uniform() < 0.3f ? 1.0f : 0.0f);
       const float y = level + 5.0f * x + 0.1f * rng.normal();
       if (t < n)
         train += std::string(id) + "," + std::to_string(t) + "," + std::to_string(y) + "," + std::to_string(x) + "," +
@@ -53,8 +57,8 @@ Synthetic make(int64_t n = 300, int64_t h = 12) {
   return s;
 }
 
-double fit_mae(const std::string& model, json hp, bool with_futr) {
-  Synthetic s = make();
+double fit_mae(const std::string& model, json hp, bool with_futr, bool shared = false) {
+  Synthetic s = make(300, 12, shared);
   hp.update({{"h", 12}, {"input_size", 24}, {"max_steps", 300}, {"scaler_type", "standard"}, {"random_seed", 2}});
   if (with_futr) hp["futr_exog_list"] = {"promo"};
   std::vector<std::unique_ptr<models::Model>> ms;
@@ -73,6 +77,45 @@ TEST(ForecastExogenous, FutureCovariateIsUsed) {
     const double without = fit_mae(model, hp, false), with = fit_mae(model, hp, true);
     EXPECT_LT(with, 0.5 * without) << model << ": MAE with promo " << with << ", without " << without;
   }
+}
+
+// iTransformer (multivariate): the future covariate's tokens (one per series and feature) join
+// the series tokens; fit, predict with futr_df, save -> load and cross-validation all carry them.
+TEST(ForecastExogenous, MultivariateFutureCovariateIsUsed) {
+  const json hp = {{"n_series", 2}, {"hidden_size", 32}, {"n_heads", 4}, {"d_ff", 64}, {"e_layers", 1}};
+  const double without = fit_mae("iTransformer", hp, false, true), with = fit_mae("iTransformer", hp, true, true);
+  std::printf("  iTransformer, shared promotion flag: MAE %.3f with futr_exog_list, %.3f without\n", with, without);
+  EXPECT_LT(with, 0.5 * without);
+
+  Synthetic s = make(300, 12, true);
+  json kw = hp;
+  kw.update({{"h", 12}, {"input_size", 24}, {"max_steps", 10}, {"futr_exog_list", {"promo"}}});
+  std::vector<std::unique_ptr<models::Model>> ms;
+  ms.push_back(models::make_model("iTransformer", kw));
+  NeuralForecast nf(std::move(ms), "1");
+  nf.verbose = false;
+  nf.fit(s.train);
+  const data::Frame f = nf.predict(nullptr, nullptr, &s.futr);
+  ASSERT_EQ(f.n_rows(), 24);
+  // The forecast depends on the future values: flip them and it changes.
+  data::Frame flipped = s.futr;
+  for (float& x : flipped.values[0]) x = 1.0f - x;
+  EXPECT_NE(nf.predict(nullptr, nullptr, &flipped).column("iTransformer"), f.column("iTransformer"));
+  const std::string dir = (std::filesystem::temp_directory_path() / ("nd_mv_exog_" + std::to_string(::getpid()))).string();
+  nf.save(dir, true);
+  const data::Frame g = NeuralForecast::load(dir).predict(nullptr, nullptr, &s.futr);
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(g.column("iTransformer"), f.column("iTransformer"));
+  const CVResult cv = nf.cross_validation(s.train, 2, 12);
+  EXPECT_EQ(cv.n_rows(), 2 * 2 * 12);
+  for (float v : cv.column("iTransformer")) EXPECT_TRUE(std::isfinite(v));
+  std::string err = "<no error>";
+  try {
+    nf.predict();
+  } catch (const Error& e) {
+    err = e.what();
+  }
+  EXPECT_NE(err.find("pass futr_df"), std::string::npos) << err;
 }
 
 TEST(ForecastExogenous, HistoricAndStaticFlowThroughFitPredictAndCV) {

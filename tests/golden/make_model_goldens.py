@@ -5,7 +5,7 @@ C++ parity tests in tests/models/*_test.cc.
 Run: python3 tests/golden/make_model_goldens.py [MODEL ...]   (needs torch==2.13.0, neuralforecast==3.3.0;
      with model names, only those goldens are rewritten)
 
-Each case builds a NeuralForecast model with small hyperparameters (no exogenous variables),
+Each case builds a NeuralForecast model with small hyperparameters (exogenous inputs where named),
 switches it to eval(), and calls model(windows_batch) directly (no scaler), recording:
   hparams      keyword arguments in the C++ schema's JSON form (loss as {"name": ..., ...})
   insample_y   [B, L] random inputs (fixed seed), insample_mask [B, L]
@@ -77,9 +77,11 @@ def case(model, name, hp, seed):
     N = hp.get("n_series", 1)  # multivariate models see every series of a window: [B, L, N]
     y = torch.randn(B, L, N) * 2.0 + 0.5
     mask = torch.ones(B, L, N)
-    # Exogenous inputs as BaseModel._parse_windows hands them to univariate models.
+    # Exogenous inputs as BaseModel._parse_windows hands them to univariate models (multivariate
+    # ones get future channels as [B, F, L + h, N]).
     F, X, S = (len(hp.get(k, [])) for k in ("futr_exog_list", "hist_exog_list", "stat_exog_list"))
-    futr = torch.randn(B, L + hp["h"], F) if F else None
+    futr_shape = (B, F, L + hp["h"], N) if "n_series" in hp else (B, L + hp["h"], F)
+    futr = torch.randn(*futr_shape) if F else None
     hist = torch.randn(B, L, X) if X else None
     stat = torch.randn(B, S) if S else None
     batch = {"insample_y": y, "insample_mask": mask, "futr_exog": futr, "hist_exog": hist, "stat_exog": stat}
@@ -208,6 +210,9 @@ CASES = {
                             use_norm=False, loss=MQ)),
         ("one_series_three_layers", dict(h=4, input_size=10, n_series=1, hidden_size=8, n_heads=1, e_layers=3,
                                          d_ff=16)),
+        # future exogenous tokens: one per (series, feature), attended to, not projected
+        ("futr_exog_mq", dict(h=5, input_size=12, n_series=3, hidden_size=16, n_heads=4, d_ff=16, loss=MQ,
+                              futr_exog_list=["f1", "f2"])),
     ],
     # Informer: every ProbAttention selects all its queries (factor * ceil(ln L) >= L for the
     # encoder lengths, distilled ones included, and label_len + h), so the outputs do not depend on

@@ -11,7 +11,8 @@ using testing::error_of;
 
 TEST(ModelsITransformer, ForwardMatchesNeuralForecast) {
   // Cases: 4 series with normalization, 2 layers; 3 quantiles ([B, h, Q * N] layout) without
-  // normalization; one series, 3 layers, one head.
+  // normalization; one series, 3 layers, one head; 2 future exogenous channels ([B, F, L + h, N],
+  // 6 extra tokens) with 3 quantiles.
   testing::expect_parity("iTransformer", "itransformer.json");
 }
 

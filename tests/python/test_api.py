@@ -105,6 +105,27 @@ def test_exogenous_and_future_frames(panel):
         nf.predict()
 
 
+def test_multivariate_future_exogenous(panel):
+    # iTransformer takes futr_exog_list as NeuralForecast 3.3 does (tokens per series and
+    # feature); historic features are refused with a ValueError naming the argument.
+    from neurodivergent.models import iTransformer
+
+    train = panel[panel["ds"] < "1960-01-01"]
+    futr = panel[panel["ds"] >= "1960-01-01"][["unique_id", "ds", "trend"]]
+    m = iTransformer(h=12, input_size=24, n_series=2, hidden_size=16, n_heads=2, d_ff=16, max_steps=5,
+                     futr_exog_list=["trend"], **QUIET)
+    nf = nd.NeuralForecast(models=[m], freq="ME")
+    nf.fit(train)
+    f = nf.predict(futr_df=futr)
+    assert len(f) == 24 and np.isfinite(f["iTransformer"]).all()
+    shifted = futr.assign(trend=futr["trend"] + 50.0)
+    assert not np.array_equal(nf.predict(futr_df=shifted)["iTransformer"].to_numpy(), f["iTransformer"].to_numpy())
+    with pytest.raises(ValueError, match="futr_df"):
+        nf.predict()
+    with pytest.raises(ValueError, match="hist_exog_list"):
+        iTransformer(h=12, input_size=24, n_series=2, hist_exog_list=["y_[lag12]"])
+
+
 def test_predict_on_new_df(air):
     nf = nd.NeuralForecast(models=[MLP(h=6, input_size=12, max_steps=3, hidden_size=8, **QUIET)], freq="MS")
     nf.fit(air[air["ds"] < "1960-01-01"])
