@@ -1,12 +1,15 @@
 // Attention forward + backward, one configuration per process (so that peak RSS belongs to it):
 //   flash: ops::scaled_dot_product_attention (tiled, never materializes [L, L])
 //   naive: the materialized composition softmax(q k^T * scale + mask) v from existing ops
+//   probsparse: Informer's ProbSparse attention (models::prob_attention, --factor as NF's, default
+//               3): u = factor * ceil(ln L) queries, chosen on as many sampled keys, attend to all
+//               keys; the others take mean(V) (causal: the running sum of V)
 // q, k, v, dO: [B, H, L, D] random normal. Prints one JSON line: median / all step times (ms),
 // the arena high-water mark of a step (activations, gradients, scratch: inputs excluded) and the
 // peak-RSS growth over the process's footprint once the inputs exist.
 // bench/run_attention_bench.py runs it next to bench/peers/torch_attention.py (torch SDPA).
-// Usage: attention_bench --impl flash|naive --L 2048 [--causal 0|1] [--threads 1] [--reps 3]
-//        [--B 4] [--H 8] [--D 64] [--warmup 1]
+// Usage: attention_bench --impl flash|naive|probsparse --L 2048 [--causal 0|1] [--threads 1] [--reps 3]
+//        [--B 4] [--H 8] [--D 64] [--warmup 1] [--factor 3]
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "models/encdec_transformer.h"
 #include "nd/nd.h"
 
 namespace {
@@ -67,7 +71,7 @@ Var naive(Var q, Var k, Var v, float scale, const float* mask) {
 
 int main(int argc, char** argv) {
   std::string impl = "flash";
-  int64_t L = 512, B = 4, H = 8, D = 64, causal = 0, threads = 1, reps = 3, warmup = 1;
+  int64_t L = 512, B = 4, H = 8, D = 64, causal = 0, threads = 1, reps = 3, warmup = 1, factor = 3;
   for (int a = 1; a + 1 < argc; a += 2) {
     const std::string k = argv[a];
     const char* v = argv[a + 1];
@@ -80,13 +84,14 @@ int main(int argc, char** argv) {
     else if (k == "--threads") threads = std::atoll(v);
     else if (k == "--reps") reps = std::atoll(v);
     else if (k == "--warmup") warmup = std::atoll(v);
+    else if (k == "--factor") factor = std::atoll(v);
     else {
       std::fprintf(stderr, "unknown argument %s\n", k.c_str());
       return 2;
     }
   }
-  if (impl != "flash" && impl != "naive") {
-    std::fprintf(stderr, "--impl must be flash or naive\n");
+  if (impl != "flash" && impl != "naive" && impl != "probsparse") {
+    std::fprintf(stderr, "--impl must be flash, naive or probsparse\n");
     return 2;
   }
   set_num_threads(static_cast<int>(threads));
@@ -123,8 +128,10 @@ int main(int argc, char** argv) {
     Var qv = g.input(Tensor(q.data(), Shape{B, H, L, D}), true);
     Var kv = g.input(Tensor(k.data(), Shape{B, H, L, D}), true);
     Var vv = g.input(Tensor(v.data(), Shape{B, H, L, D}), true);
-    Var out = impl == "flash" ? ops::scaled_dot_product_attention(qv, kv, vv, {.causal = causal != 0})
-                              : naive(qv, kv, vv, scale, mask.empty() ? nullptr : mask.data());
+    Rng sample(7);  // the same key sample every repetition
+    Var out = impl == "flash"   ? ops::scaled_dot_product_attention(qv, kv, vv, {.causal = causal != 0})
+              : impl == "naive" ? naive(qv, kv, vv, scale, mask.empty() ? nullptr : mask.data())
+                                : models::prob_attention(qv, kv, vv, factor, causal != 0, sample);
     g.backward(out, d_o.data());
     const auto t1 = std::chrono::steady_clock::now();
     const double c1 = cpu_ms();

@@ -26,9 +26,9 @@
 //   - With n_head == 1 and sparse selection, NF's .squeeze() of the sampled scores drops the head
 //     axis and each window then gets the top queries of every window in the batch; we select per
 //     window and head (what the method intends).
-// Implementation note: selected rows are computed by the flash attention op over all queries and
-// blended with the lazy rows (exact: x * 1 + y * 0); this gives NF's values and gradients but not
-// the O(L log L) cost of the method.
+// Cost: the selection reads L_Q * U sampled scores and only the u selected queries attend
+// (u x L_K scores per window and head), so attention is O(L log L) in time and memory as the
+// method intends; the lazy rows (mean or running sum of V) are O(L).
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -36,6 +36,9 @@
 
 #include "models/encdec_transformer.h"
 #include "models/models_internal.h"
+#include "nd/core/parallel.h"
+#include "nd/kernels/reduce.h"
+#include "nd/ops/activation.h"
 #include "nd/ops/attention.h"
 #include "nd/ops/elementwise.h"
 #include "nd/ops/linear.h"
@@ -49,46 +52,51 @@ std::vector<int64_t> prob_sparse_top_queries(const float* q, const float* k, int
                                              int64_t n_top) {
   ND_CHECK(n_top >= 0 && n_top <= LQ && sample_k >= 1, "ProbSparse selection: bad sizes (n_top ", n_top, ", LQ ",
            LQ, ", sample_k ", sample_k, ")");
+  for (int64_t i = 0; i < LQ * sample_k; ++i)
+    ND_CHECK(index_sample[i] >= 0 && index_sample[i] < LK, "ProbSparse selection: sampled key index ",
+             index_sample[i], " outside [0, ", LK, ")");
   std::vector<int64_t> top(static_cast<size_t>(BH * n_top));
-  std::vector<float> m(static_cast<size_t>(LQ));
-  std::vector<int64_t> order(static_cast<size_t>(LQ));
-  for (int64_t bh = 0; bh < BH; ++bh) {
-    const float* qb = q + bh * LQ * E;
-    const float* kb = k + bh * LK * E;
-    for (int64_t i = 0; i < LQ; ++i) {
-      float mx = -INFINITY, sum = 0.0f;
-      for (int64_t s = 0; s < sample_k; ++s) {
-        const int64_t j = index_sample[i * sample_k + s];
-        ND_CHECK(j >= 0 && j < LK, "ProbSparse selection: sampled key index ", j, " outside [0, ", LK, ")");
-        float dot = 0.0f;
-        for (int64_t e = 0; e < E; ++e) dot += qb[i * E + e] * kb[j * E + e];
-        mx = std::max(mx, dot);
-        sum += dot;
+  // Windows and heads are independent: split over the threads (each task its own scratch).
+  parallel_for(BH, 1, [&](int64_t b0, int64_t b1) {
+    std::vector<float> m(static_cast<size_t>(LQ));
+    std::vector<int64_t> order(static_cast<size_t>(LQ));
+    for (int64_t bh = b0; bh < b1; ++bh) {
+      const float* qb = q + bh * LQ * E;
+      const float* kb = k + bh * LK * E;
+      for (int64_t i = 0; i < LQ; ++i) {
+        float mx = -INFINITY, sum = 0.0f;
+        for (int64_t s = 0; s < sample_k; ++s) {
+          const float dot = kernels::dot(qb + i * E, kb + index_sample[i * sample_k + s] * E, E);
+          mx = std::max(mx, dot);
+          sum += dot;
+        }
+        m[i] = mx - sum / static_cast<float>(LK);  // NF divides by L_K, not by the sample size
       }
-      m[i] = mx - sum / static_cast<float>(LK);  // NF divides by L_K, not by the sample size
+      std::iota(order.begin(), order.end(), int64_t{0});
+      std::partial_sort(order.begin(), order.begin() + n_top, order.end(),
+                        [&](int64_t a, int64_t b) { return m[a] > m[b] || (m[a] == m[b] && a < b); });
+      std::sort(order.begin(), order.begin() + n_top);
+      std::copy(order.begin(), order.begin() + n_top, top.begin() + bh * n_top);
     }
-    std::iota(order.begin(), order.end(), int64_t{0});
-    std::partial_sort(order.begin(), order.begin() + n_top, order.end(),
-                      [&](int64_t a, int64_t b) { return m[a] > m[b] || (m[a] == m[b] && a < b); });
-    std::sort(order.begin(), order.begin() + n_top);
-    std::copy(order.begin(), order.begin() + n_top, top.begin() + bh * n_top);
-  }
+  });
   return top;
 }
 
 Var prob_attention(Var q, Var k, Var v, int64_t factor, bool causal, Rng& rng, const int64_t* index_sample) {
   ND_CHECK(q.rank() == 4 && k.rank() == 4 && v.rank() == 4, "ProbAttention: expected [B, H, L, E] inputs");
   const int64_t B = q.size(0), H = q.size(1), LQ = q.size(2), E = q.size(3), LK = k.size(2), D = v.size(3);
+  const int64_t BH = B * H;
   ND_CHECK(!causal || LQ == LK, "ProbAttention: causal (masked) attention needs L_Q == L_K, got ", LQ, " and ", LK);
   // NF: factor * np.ceil(np.log(L)), capped at L.
   auto count = [&](int64_t L) {
     return std::min(L, factor * static_cast<int64_t>(std::ceil(std::log(static_cast<double>(L)))));
   };
   const int64_t U = count(LK), u = count(LQ);
-  ops::AttentionOptions o;
-  o.causal = causal;  // NF's ProbMask: row i of triu(ones, 1) for each selected query i
-  Var full = ops::scaled_dot_product_attention(q, k, v, o);
-  if (u >= LQ) return full;  // every query selected: the sample does not matter
+  if (u >= LQ) {  // every query selected: the sample does not matter; flash attention over all
+    ops::AttentionOptions o;
+    o.causal = causal;  // NF's ProbMask: row i of triu(ones, 1) for each selected query i
+    return ops::scaled_dot_product_attention(q, k, v, o);
+  }
   ND_CHECK(U >= 1, "ProbAttention: no keys to sample (L_K = ", LK, ", factor = ", factor, ")");
   std::vector<int64_t> drawn;
   if (!index_sample) {
@@ -96,26 +104,36 @@ Var prob_attention(Var q, Var k, Var v, int64_t factor, bool causal, Rng& rng, c
     for (int64_t& j : drawn) j = static_cast<int64_t>(rng.randint(static_cast<uint64_t>(LK)));
     index_sample = drawn.data();
   }
-  const std::vector<int64_t> top = prob_sparse_top_queries(q.data(), k.data(), B * H, LQ, LK, E, index_sample, U, u);
+  const std::vector<int64_t> top = prob_sparse_top_queries(q.data(), k.data(), BH, LQ, LK, E, index_sample, U, u);
   Graph& g = q.graph();
-  float* sel = g.arena().alloc(B * H * LQ);
-  float* lazy = g.arena().alloc(B * H * LQ);
-  std::fill(sel, sel + B * H * LQ, 0.0f);
-  for (int64_t bh = 0; bh < B * H; ++bh)
-    for (int64_t t = 0; t < u; ++t) sel[bh * LQ + top[bh * u + t]] = 1.0f;
-  for (int64_t i = 0; i < B * H * LQ; ++i) lazy[i] = 1.0f - sel[i];
-  Var init;
-  if (causal) {  // cumsum over positions: V^T [.., D, L] @ upper-triangular ones [L, L]
-    float* tri = g.arena().alloc(LK * LK);
-    for (int64_t a = 0; a < LK; ++a)
-      for (int64_t b = 0; b < LK; ++b) tri[a * LK + b] = a <= b ? 1.0f : 0.0f;
-    init = ops::transpose(ops::matmul(ops::transpose(v, 2, 3), g.input(Tensor(tri, Shape{LK, LK}))), 2, 3);
-  } else {
-    init = ops::mean(v, {2}, true);  // [B, H, 1, D]
+  // The u selected queries of each (window, head) attend to all keys: [BH, u, LK] scores, never
+  // the [LQ, LK] matrix.
+  std::vector<int64_t> rows(static_cast<size_t>(BH * u));
+  for (int64_t bh = 0; bh < BH; ++bh)
+    for (int64_t t = 0; t < u; ++t) rows[bh * u + t] = bh * LQ + top[bh * u + t];
+  // The scale 1 / sqrt(E) goes on the u selected queries rather than on the u x L_K scores.
+  Var qs = ops::mul(ops::reshape(ops::gather(ops::reshape(q, Shape{BH * LQ, E}), 0, rows), Shape{BH, u, E}),
+                    1.0f / std::sqrt(static_cast<float>(E)));
+  Var scores = ops::bmm(qs, ops::reshape(k, Shape{BH, LK, E}), false, true);  // [BH, u, LK]
+  if (causal) {  // selected query at position i sees keys j <= i
+    float* mask = g.arena().alloc(BH * u * LK);
+    for (int64_t r = 0; r < BH * u; ++r) {
+      const int64_t i = top[r];
+      for (int64_t j = 0; j < LK; ++j) mask[r * LK + j] = j <= i ? 0.0f : -INFINITY;
+    }
+    scores = ops::add(scores, g.input(Tensor(mask, Shape{BH, u, LK})));
   }
-  (void)D;
-  return ops::add(ops::mul(full, g.input(Tensor(sel, Shape{B, H, LQ, 1}))),
-                  ops::mul(init, g.input(Tensor(lazy, Shape{B, H, LQ, 1}))));
+  Var ctx = ops::bmm(ops::softmax(scores, -1), ops::reshape(v, Shape{BH, LK, D}));  // [BH, u, D]
+  // Lazy queries: mean(V), or in the causal case the running sum of V up to their position.
+  Var init = causal ? ops::reshape(ops::cumsum(v, 2), Shape{BH * LQ, D})
+                    : ops::reshape(ops::mean(v, {2}, true), Shape{BH, D});
+  // Every output row is one row of [ctx rows; lazy rows]: a gather (its backward adds into both).
+  Var table = ops::concat({ops::reshape(ctx, Shape{BH * u, D}), init}, 0);
+  std::vector<int64_t> pick(static_cast<size_t>(BH * LQ));
+  for (int64_t bh = 0; bh < BH; ++bh)
+    for (int64_t i = 0; i < LQ; ++i) pick[bh * LQ + i] = BH * u + (causal ? bh * LQ + i : bh);
+  for (int64_t r = 0; r < BH * u; ++r) pick[(r / u) * LQ + top[r]] = r;
+  return ops::reshape(ops::gather(table, 0, pick), Shape{B, H, LQ, D});
 }
 
 namespace {

@@ -2,6 +2,7 @@
 #include "nd/ops/reduce.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "nd/kernels/reduce.h"
 #include "ops/op_util.h"
@@ -141,6 +142,52 @@ Var mean_all(Var x) {
     Node& n = g.record(&sum_backward, {y}, {x});
     n.i[0] = 1, n.i[1] = x.numel(), n.i[2] = 1;
     n.f[0] = s;
+  }
+  return y;
+}
+
+namespace {
+
+// i: outer, r, inner. The gradient of a running sum is the reverse running sum of gy.
+void cumsum_backward(Graph& g, const Node& n) {
+  const int64_t outer = n.i[0], r = n.i[1], inner = n.i[2];
+  const float* gy = g.grad_or_null(n.out[0]);
+  detail::GradSink s = detail::grad_sink(g, n.in[0], outer * r * inner);
+  std::vector<double> acc(static_cast<size_t>(inner));
+  for (int64_t o = 0; o < outer; ++o) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (int64_t k = r; k-- > 0;)
+      for (int64_t j = 0; j < inner; ++j) {
+        const int64_t at = (o * r + k) * inner + j;
+        acc[j] += gy[at];
+        s.buf[at] = static_cast<float>(acc[j]);
+      }
+  }
+  detail::finish_grad(s);
+}
+
+}  // namespace
+
+Var cumsum(Var x, int axis) {
+  Graph& g = x.graph();
+  const int a = x.shape().norm_axis(axis);
+  const Split sp = split_at(x.shape(), a);
+  Var y = detail::make_out(g, x.shape(), {x});
+  const float* xp = x.data();
+  float* yp = y.data();
+  std::vector<double> acc(static_cast<size_t>(sp.inner));
+  for (int64_t o = 0; o < sp.outer; ++o) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (int64_t k = 0; k < sp.r; ++k)
+      for (int64_t j = 0; j < sp.inner; ++j) {
+        const int64_t at = (o * sp.r + k) * sp.inner + j;
+        acc[j] += xp[at];
+        yp[at] = static_cast<float>(acc[j]);
+      }
+  }
+  if (g.should_record({x})) {
+    Node& n = g.record(&cumsum_backward, {y}, {x});
+    n.i[0] = sp.outer, n.i[1] = sp.r, n.i[2] = sp.inner;
   }
   return y;
 }

@@ -102,6 +102,8 @@ std::vector<GradCase> cases() {
       GRAD_CASE("min_axis_keepdim", (std::vector<Shape>{{3, 4}}), { return {min(x[0], 0, true)}; }, Init::distinct),
       GRAD_CASE("sum_all", (std::vector<Shape>{{3, 4}}), { return {sum_all(x[0])}; }),
       GRAD_CASE("mean_all", (std::vector<Shape>{{3, 4}}), { return {mean_all(x[0])}; }),
+      GRAD_CASE("cumsum_middle", (std::vector<Shape>{{2, 5, 3}}), { return {cumsum(x[0], 1)}; }),
+      GRAD_CASE("cumsum_last", (std::vector<Shape>{{3, 7}}), { return {mul(cumsum(x[0], -1), x[0])}; }),
       // shape ops
       GRAD_CASE("reshape", (std::vector<Shape>{{2, 6}}), { return {mul(reshape(x[0], {3, 4}), 2.0f)}; }),
       GRAD_CASE("permute", (std::vector<Shape>{{2, 3, 4}}), { return {permute(x[0], {2, 0, 1})}; }),

@@ -1,4 +1,5 @@
-// Reductions over axes (sum, mean, max, min) with keepdim, as torch.sum(x, dim, keepdim).
+// Reductions over axes (sum, mean, max, min) with keepdim, as torch.sum(x, dim, keepdim), and
+// the running sum along an axis (torch.cumsum).
 #pragma once
 #include <vector>
 
@@ -12,5 +13,7 @@ Var max(Var x, int axis, bool keepdim = false);  // gradient flows to the first 
 Var min(Var x, int axis, bool keepdim = false);
 Var sum_all(Var x);   // -> [] (rank 0, one element)
 Var mean_all(Var x);  // -> []
+// Running sum along `axis` (same shape; accumulated in double, as torch's CPU cumsum of float).
+Var cumsum(Var x, int axis);
 
 }  // namespace nd::ops
