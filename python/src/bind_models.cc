@@ -13,6 +13,7 @@
 #include "nd/autograd/graph.h"
 #include "nd/core/error.h"
 #include "nd/models/model.h"
+#include "nd/ops/shape.h"
 
 namespace nd::py {
 
@@ -123,10 +124,28 @@ class PyModel {
     m_->set_training(false);  // dropout off so that the gradients are comparable
     Var yhat = run(g, insample_y, insample_mask, futr_exog, hist_exog, stat_exog);
     const int64_t B = yhat.size(0), h = yhat.size(1);
-    Tensor y = tensor_of(&outsample_y, {B, h}, 2, "outsample_y");
-    Tensor mk = tensor_of(&outsample_mask, {B, h}, 2, "outsample_mask");
-    Tensor iy = tensor_of(&insample_y, {B}, 2, "insample_y");
-    Var loss = m_->loss()(yhat, y, mk, iy);
+    Var loss;
+    if (m_->multivariate()) {
+      // As the trainer: [B, h, Q * N] -> rows [B * N, h, Q]; targets [B, h, N] -> rows [B * N, h].
+      const int64_t N = m_->n_series(), Q = m_->n_outputs(), L = m_->input_size();
+      Var rows = ops::reshape(ops::permute(ops::reshape(yhat, Shape{B, h, N, Q}), {0, 2, 1, 3}), Shape{B * N, h, Q});
+      std::vector<float> buf[3];
+      auto to_rows = [&](int k, const InAny& a, int64_t T, const char* what) {
+        const Tensor t = tensor_of(&a, {B, T, N}, 3, what);
+        buf[k].resize(static_cast<size_t>(B * N * T));
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t n = 0; n < N; ++n)
+            for (int64_t j = 0; j < T; ++j) buf[k][(b * N + n) * T + j] = t.data[(b * T + j) * N + n];
+        return Tensor(buf[k].data(), Shape{B * N, T});
+      };
+      loss = m_->loss()(rows, to_rows(0, outsample_y, h, "outsample_y"), to_rows(1, outsample_mask, h, "outsample_mask"),
+                        to_rows(2, insample_y, L, "insample_y"));
+    } else {
+      Tensor y = tensor_of(&outsample_y, {B, h}, 2, "outsample_y");
+      Tensor mk = tensor_of(&outsample_mask, {B, h}, 2, "outsample_mask");
+      Tensor iy = tensor_of(&insample_y, {B}, 2, "insample_y");
+      loss = m_->loss()(yhat, y, mk, iy);
+    }
     g.backward(loss);
     nb::dict grads;
     nn::ParameterStore& s = m_->params();
@@ -145,9 +164,25 @@ class PyModel {
   Var run(Graph& g, const InAny& insample_y, const InAny& insample_mask, const std::optional<InAny>& futr_exog,
           const std::optional<InAny>& hist_exog, const std::optional<InAny>& stat_exog) {
     const int64_t L = m_->input_size(), h = m_->h();
+    models::WindowBatch b;
+    if (m_->multivariate()) {  // NF's layouts: insample [B, L, N], futr_exog [B, F, L + h, N]
+      const int64_t N = m_->n_series();
+      ND_CHECK(insample_y.ndim() == 3, "insample_y must be [batch, input_size, n_series] for a multivariate model");
+      const int64_t B = static_cast<int64_t>(insample_y.shape(0));
+      b.B = B, b.L = L, b.h = h;
+      b.insample_y = g.input(tensor_of(&insample_y, {B, L, N}, 3, "insample_y"));
+      b.insample_mask = g.input(tensor_of(&insample_mask, {B, L, N}, 3, "insample_mask"));
+      if (futr_exog) {
+        Tensor f = tensor_of(&*futr_exog, {B}, 4, "futr_exog");
+        ND_CHECK(f.shape[2] == L + h && f.shape[3] == N, "futr_exog must be [batch, F, input_size + h, n_series], got ",
+                 f.shape.str());
+        b.futr_exog = g.input(f);
+      }
+      ND_CHECK(!hist_exog && !stat_exog, m_->name(), ": multivariate models take no hist_exog / stat_exog");
+      return m_->forward(b);
+    }
     ND_CHECK(insample_y.ndim() == 2, "insample_y must be [batch, input_size]");
     const int64_t B = static_cast<int64_t>(insample_y.shape(0));
-    models::WindowBatch b;
     b.B = B, b.L = L, b.h = h;
     b.insample_y = g.input(tensor_of(&insample_y, {B, L}, 2, "insample_y"));
     b.insample_mask = g.input(tensor_of(&insample_mask, {B, L}, 2, "insample_mask"));

@@ -1,7 +1,8 @@
 """Every engine model against NeuralForecast's PyTorch model with the same hyperparameters and
 the same weights (copied through neurodivergent.compat's name mapping): forward outputs agree
-within 1e-4 relative; for MLP, NHITS and LSTM (and the rest where cheap) the gradients of one
-training step's loss agree too."""
+within 1e-4 relative, and so do the loss and gradients of one training step. Multivariate models
+(iTransformer) take NF's layouts: insample [B, L, N], future inputs [B, F, L + h, N], targets
+[B, h, N]."""
 import json
 import logging
 
@@ -69,6 +70,10 @@ CASES = [
     ("FEDformer", "all_modes_exog_mq", dict(h=5, input_size=15, hidden_size=16, modes=64, mode_select="low",
                                             conv_hidden_size=6, activation="relu", decoder_layers=2,
                                             MovingAvg_window=7, futr_exog_list=["f1", "f2"], loss="MQ")),
+    # Multivariate: windows of all n_series series ([B, L, N]; future inputs [B, F, L + h, N]).
+    ("iTransformer", "small", dict(h=6, input_size=12, n_series=3, hidden_size=16, n_heads=4, d_ff=16)),
+    ("iTransformer", "futr_exog_no_norm", dict(h=5, input_size=10, n_series=2, hidden_size=8, n_heads=2, d_ff=8,
+                                               e_layers=1, use_norm=False, futr_exog_list=["f1", "f2"])),
     ("TFT", "small", dict(h=6, input_size=12, hidden_size=8, n_head=2)),
     ("TFT", "exog_two_lstm_layers", dict(h=5, input_size=8, hidden_size=8, n_head=4, n_rnn_layers=2, **EXOG)),
     ("TFT", "exog_gru_shared_state_mq", dict(h=7, input_size=5, hidden_size=6, n_head=3, rnn_type="gru",
@@ -76,7 +81,7 @@ CASES = [
                                              loss="MQ", **EXOG)),
 ]
 GRADIENT_MODELS = {"MLP", "NHITS", "LSTM", "NLinear", "DLinear", "GRU", "RNN", "TCN", "NBEATS", "PatchTST",
-                   "VanillaTransformer", "Informer", "Autoformer", "FEDformer", "TFT"}
+                   "VanillaTransformer", "Informer", "Autoformer", "FEDformer", "TFT", "iTransformer"}
 B = 4
 
 
@@ -101,15 +106,17 @@ def batch(hp, seed):
     g = torch.Generator().manual_seed(seed)
     L, h = hp["input_size"], hp["h"]
     F, X, S = (len(hp.get(k, [])) for k in ("futr_exog_list", "hist_exog_list", "stat_exog_list"))
+    N = hp.get("n_series", 1)
     b = {
-        "insample_y": torch.randn(B, L, 1, generator=g) * 2 + 0.5,
-        "insample_mask": torch.ones(B, L, 1),
-        "futr_exog": torch.randn(B, L + h, F, generator=g) if F else None,
+        "insample_y": torch.randn(B, L, N, generator=g) * 2 + 0.5,
+        "insample_mask": torch.ones(B, L, N),
+        "futr_exog": (torch.randn(B, F, L + h, N, generator=g) if "n_series" in hp else
+                      torch.randn(B, L + h, F, generator=g)) if F else None,
         "hist_exog": torch.randn(B, L, X, generator=g) if X else None,
         "stat_exog": torch.randn(B, S, generator=g) if S else None,
     }
     b["insample_mask"][0, : L // 3] = 0.0  # a padded start, as NeuralForecast's loader makes
-    y = torch.randn(B, h, 1, generator=g)
+    y = torch.randn(B, h, N, generator=g)
     return b, y
 
 
@@ -117,7 +124,10 @@ def np32(t):
     return None if t is None else np.ascontiguousarray(t.detach().numpy().astype(np.float32))
 
 
-def ours_inputs(b):
+def ours_inputs(b, multivariate=False):
+    if multivariate:  # NF's [B, L, N] as they are
+        return dict(insample_y=np32(b["insample_y"]), insample_mask=np32(b["insample_mask"]),
+                    futr_exog=np32(b["futr_exog"]), hist_exog=None, stat_exog=None)
     return dict(insample_y=np32(b["insample_y"][..., 0]), insample_mask=np32(b["insample_mask"][..., 0]),
                 futr_exog=np32(b["futr_exog"]), hist_exog=np32(b["hist_exog"]), stat_exog=np32(b["stat_exog"]))
 
@@ -133,7 +143,7 @@ def test_forward_parity(model, name, hp):
     b, _ = batch(hp, seed=11)
     with torch.no_grad():
         ref = nf_model(b).numpy()
-    out = ours.forward(**ours_inputs(b))
+    out = ours.forward(**ours_inputs(b, "n_series" in hp))
     assert out.shape == ref.shape
     err = rel_err(out, ref)
     print(f"{model}/{name}: forward max rel diff {err:.2e}")
@@ -156,8 +166,9 @@ def test_gradient_parity(model, name, hp):
     # Complex parameters (FEDformer) compare as torch.view_as_real, the engine's layout.
     ref_grads = {k: torch.view_as_real(p.grad) if p.grad.is_complex() else p.grad
                  for k, p in nf_model.named_parameters() if p.requires_grad and p.grad is not None}
-    our_loss, grads = ours.loss_and_grads(outsample_y=np32(y[..., 0]), outsample_mask=np32(mask[..., 0]),
-                                          **ours_inputs(b))
+    mv = "n_series" in hp
+    our_loss, grads = ours.loss_and_grads(outsample_y=np32(y if mv else y[..., 0]),
+                                          outsample_mask=np32(mask if mv else mask[..., 0]), **ours_inputs(b, mv))
     assert abs(our_loss - loss.item()) <= 1e-5 * max(1.0, abs(loss.item()))
     worst = 0.0
     scale = max(float(np.max(np.abs(g.numpy()))) for g in ref_grads.values())
