@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <sys/mman.h>
+
 #include "nd/core/error.h"
 
 namespace nd {
@@ -12,6 +14,19 @@ namespace nd {
 namespace {
 constexpr size_t kAlign = 64;
 size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+// Blocks of 4 MB or more are 2 MB-aligned and advised as transparent huge pages (where the
+// kernel's THP mode is "madvise", as Debian's default): a multi-GB step then takes 512x fewer
+// page faults on first touch and its streaming passes far fewer TLB misses. ND_HUGEPAGES=0 turns
+// it off.
+constexpr size_t kHuge = size_t{2} << 20;
+bool use_huge_pages() {
+  static const bool on = [] {
+    const char* e = std::getenv("ND_HUGEPAGES");
+    return !(e && e[0] == '0');
+  }();
+  return on;
+}
 }  // namespace
 
 Arena::Arena(size_t initial_bytes) {
@@ -25,7 +40,14 @@ Arena::~Arena() {
 
 void Arena::add_block(size_t min_bytes) {
   size_t sz = round_up(min_bytes);
-  auto* p = static_cast<std::byte*>(std::aligned_alloc(kAlign, sz));
+  std::byte* p = nullptr;
+  if (sz >= 2 * kHuge && use_huge_pages()) {
+    sz = (sz + kHuge - 1) / kHuge * kHuge;
+    p = static_cast<std::byte*>(std::aligned_alloc(kHuge, sz));
+    if (p) (void)madvise(p, sz, MADV_HUGEPAGE);  // advice only: failure leaves normal pages
+  } else {
+    p = static_cast<std::byte*>(std::aligned_alloc(kAlign, sz));
+  }
   ND_CHECK(p != nullptr, "out of memory: arena block of ", sz, " bytes");
   blocks_.push_back({p, sz, 0});
   current_ = blocks_.size() - 1;

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 
 #include "nd/core/arena.h"
 #include "nd/core/parallel.h"
@@ -98,6 +100,27 @@ TEST(Arena, ReusesMemoryAfterReset) {
   EXPECT_EQ(a.capacity(), cap);
   a.reset();
   EXPECT_EQ(a.alloc(100), q1);
+}
+
+// Blocks of 4 MB or more start on a 2 MB boundary (so that transparent huge pages can back them)
+// and hold what they are asked for; whether the kernel grants huge pages is its choice (printed).
+TEST(Arena, LargeBlocksAreHugePageAligned) {
+  Arena a(4096);
+  const int64_t n = int64_t{5} << 20;  // 20 MB of floats: a new block
+  float* p = a.alloc(n);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % (uintptr_t{2} << 20), 0u);
+  EXPECT_GE(a.capacity(), static_cast<size_t>(n) * sizeof(float));
+  for (int64_t k = 0; k < n; k += 1024) p[k] = static_cast<float>(k);
+  for (int64_t k = 0; k < n; k += 1024) ASSERT_EQ(p[k], static_cast<float>(k));
+  if (FILE* f = std::fopen("/proc/self/smaps_rollup", "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f))
+      if (std::strncmp(line, "AnonHugePages:", 14) == 0) std::printf("  %s", line);
+    std::fclose(f);
+  }
+  a.alloc(16);  // a second block: reset merges the two into one large block
+  a.reset();
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a.alloc(16)) % (uintptr_t{2} << 20), 0u);
 }
 
 TEST(Rng, DeterministicAndWellDistributed) {
