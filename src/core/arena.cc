@@ -81,14 +81,12 @@ float* Arena::alloc_zeroed(int64_t n) {
 
 void Arena::reset() {
   if (blocks_.size() > 1) {
-    // Merge into one block large enough for everything the last steps needed.
-    size_t total = 0;
-    for (auto& b : blocks_) {
-      total += b.size;
-      std::free(b.p);
-    }
+    // Merge into one block holding the largest step so far (peak_: the bytes handed out, which
+    // one block holds without the unused block tails). Not the blocks' total: growth by doubling
+    // leaves that up to ~2x the peak, which for a multi-GB step is more than the machine has.
+    for (auto& b : blocks_) std::free(b.p);
     blocks_.clear();
-    add_block(std::max(total, peak_));
+    add_block(peak_);
   }
   for (auto& b : blocks_) b.used = 0;
   current_ = 0;

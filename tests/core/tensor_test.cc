@@ -102,6 +102,19 @@ TEST(Arena, ReusesMemoryAfterReset) {
   EXPECT_EQ(a.alloc(100), q1);
 }
 
+// The merged block holds the step's peak, not the blocks' total capacity (doubling growth can
+// hold ~2x the peak: a 12 GB step would have asked for one 25 GB block).
+TEST(Arena, MergesToThePeakNotTheCapacity) {
+  Arena a(4096);
+  for (int k = 0; k < 6; ++k) a.alloc(3000);  // 12 KB live over blocks of 4, 8, 16 KB
+  const size_t peak = a.peak();
+  EXPECT_GE(a.capacity(), peak + 8192);
+  a.reset();
+  EXPECT_EQ(a.capacity(), peak);
+  for (int k = 0; k < 6; ++k) a.alloc(3000);  // the same step fits the merged block
+  EXPECT_EQ(a.capacity(), peak);
+}
+
 // Blocks of 4 MB or more start on a 2 MB boundary (so that transparent huge pages can back them)
 // and hold what they are asked for; whether the kernel grants huge pages is its choice (printed).
 TEST(Arena, LargeBlocksAreHugePageAligned) {
