@@ -126,20 +126,14 @@ class PyModel {
     const int64_t B = yhat.size(0), h = yhat.size(1);
     Var loss;
     if (m_->multivariate()) {
-      // As the trainer: [B, h, Q * N] -> rows [B * N, h, Q]; targets [B, h, N] -> rows [B * N, h].
-      const int64_t N = m_->n_series(), Q = m_->n_outputs(), L = m_->input_size();
-      Var rows = ops::reshape(ops::permute(ops::reshape(yhat, Shape{B, h, N, Q}), {0, 2, 1, 3}), Shape{B * N, h, Q});
-      std::vector<float> buf[3];
-      auto to_rows = [&](int k, const InAny& a, int64_t T, const char* what) {
-        const Tensor t = tensor_of(&a, {B, T, N}, 3, what);
-        buf[k].resize(static_cast<size_t>(B * N * T));
-        for (int64_t b = 0; b < B; ++b)
-          for (int64_t n = 0; n < N; ++n)
-            for (int64_t j = 0; j < T; ++j) buf[k][(b * N + n) * T + j] = t.data[(b * T + j) * N + n];
-        return Tensor(buf[k].data(), Shape{B * N, T});
+      // As the trainer: outputs and targets regrouped into one row per (window, series).
+      const int64_t N = m_->n_series(), L = m_->input_size();
+      auto to_rows = [&](const InAny& a, int64_t T, const char* what) {  // [B, T, N] -> [B * N, T]
+        return ops::reshape(ops::permute(g.input(tensor_of(&a, {B, T, N}, 3, what)), {0, 2, 1}), Shape{B * N, T})
+            .value();
       };
-      loss = m_->loss()(rows, to_rows(0, outsample_y, h, "outsample_y"), to_rows(1, outsample_mask, h, "outsample_mask"),
-                        to_rows(2, insample_y, L, "insample_y"));
+      loss = m_->loss()(m_->multivariate_rows(yhat), to_rows(outsample_y, h, "outsample_y"),
+                        to_rows(outsample_mask, h, "outsample_mask"), to_rows(insample_y, L, "insample_y"));
     } else {
       Tensor y = tensor_of(&outsample_y, {B, h}, 2, "outsample_y");
       Tensor mk = tensor_of(&outsample_mask, {B, h}, 2, "outsample_mask");

@@ -43,9 +43,9 @@ int64_t rows_per_window(const models::Model& m) { return m.multivariate() ? m.n_
 // Multivariate models take the N rows of each window as insample_y [W, L, N] (and future
 // exogenous channels as NF's [W, F, L + h, N]) and return [W, h, Q * N], which NeuralForecast's
 // losses read as [W, h, N, Q] (domain_map); that is regrouped into rows again: [W * N, h, Q], what
-// the losses and the inverse scaling expect.
+// the losses and the inverse scaling expect (Model::multivariate_rows).
 Var forward_multivariate(models::Model& m, Graph& g, Split& s, WindowBatchData& wb, int64_t r0, int64_t n) {
-  const int64_t L = m.input_size(), h = m.h(), N = m.n_series(), W = n / N, Q = m.n_outputs();
+  const int64_t L = m.input_size(), h = m.h(), N = m.n_series(), W = n / N;
   models::WindowBatch b;
   b.B = W, b.L = L, b.h = h;
   b.insample_y = ops::permute(g.input(Tensor(s.in_y.data() + r0 * L, Shape{W, N, L})), {0, 2, 1});
@@ -53,10 +53,7 @@ Var forward_multivariate(models::Model& m, Graph& g, Split& s, WindowBatchData& 
   if (wb.F > 0)
     b.futr_exog =
         ops::permute(g.input(Tensor(wb.futr.data() + r0 * (L + h) * wb.F, Shape{W, N, L + h, wb.F})), {0, 3, 2, 1});
-  Var y = m.forward(b);
-  ND_CHECK(y.shape() == Shape({W, h, Q * N}), m.name(), ": multivariate output ", y.shape().str(), " is not [", W,
-           ", ", h, ", ", Q * N, "]");
-  return ops::reshape(ops::permute(ops::reshape(y, Shape{W, h, N, Q}), {0, 2, 1, 3}), Shape{W * N, h, Q});
+  return m.multivariate_rows(m.forward(b));
 }
 
 // Model inputs for rows [r0, r0 + n) of a scaled batch (whole windows for multivariate models).

@@ -5,6 +5,7 @@
 
 #include "models/models_internal.h"
 #include "nd/core/error.h"
+#include "nd/ops/shape.h"
 
 namespace nd::models {
 
@@ -207,6 +208,13 @@ Model::Model(std::string name, json config)
       cfg_(std::move(config)),
       loss_(loss_from_json(cfg_["loss"])),
       valid_loss_(cfg_["valid_loss"].is_null() ? loss_ : loss_from_json(cfg_["valid_loss"])) {}
+
+Var Model::multivariate_rows(Var y) const {
+  const int64_t W = y.rank() == 3 ? y.size(0) : 0, N = n_series(), Q = n_outputs();
+  ND_CHECK(y.shape() == Shape({W, h(), Q * N}), name_, ": multivariate output ", y.shape().str(), " is not [", W,
+           ", ", h(), ", ", Q * N, "]");
+  return ops::reshape(ops::permute(ops::reshape(y, Shape{W, h(), N, Q}), {0, 2, 1, 3}), Shape{W * N, h(), Q});
+}
 
 std::string Model::alias() const { return cfg_["alias"].is_string() ? cfg_["alias"].get<std::string>() : name_; }
 

@@ -61,6 +61,10 @@ class Model {
   // Multivariate models see every series of a window together; n_series() is their N.
   virtual bool multivariate() const { return false; }
   virtual int64_t n_series() const { return 1; }
+  // A multivariate forecast y [W, h, n_outputs() * N] (NF's layout, which its losses read as
+  // [W, h, N, Q]) regrouped into one row per (window, series), window-major: [W * N, h, Q], what
+  // the losses and the inverse scaling read. Checks y's shape, naming the model.
+  Var multivariate_rows(Var y) const;
 
   const std::string& name() const { return name_; }
   std::string alias() const;  // config "alias" or the class name
