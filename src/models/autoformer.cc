@@ -50,15 +50,20 @@ class AutoCorrelation : public InnerCorrelation {
       k = ops::slice(k, 1, 0, L);
       v = ops::slice(v, 1, 0, L);
     }
-    // Period-based dependencies: corr = irfft(Q * conj(K)) over time, per channel.
-    Var qf = ops::rfft(ops::permute(q, {0, 2, 1}));  // [B, C, m, 2]
-    Var kf = ops::rfft(ops::permute(k, {0, 2, 1}));
-    Var qr = ops::select(qf, 3, 0), qi = ops::select(qf, 3, 1);
-    Var kr = ops::select(kf, 3, 0), ki = ops::select(kf, 3, 1);
-    Var re = ops::add(ops::mul(qr, kr), ops::mul(qi, ki));
-    Var im = ops::sub(ops::mul(qi, kr), ops::mul(qr, ki));
-    Var corr = ops::irfft(ops::stack({re, im}, 3));  // [B, C, Lc]
-    Var mean_value = ops::mean(corr, {1});          // [B, Lc]: over heads and channels
+    // Period-based dependencies: corr = irfft(Q * conj(K)) over time, per channel, averaged over
+    // heads and channels: [B, Lc].
+    Var mean_value;
+    if (L % 2 == 0) {  // the circular cross-correlation itself, without the spectra
+      mean_value = ops::mean_autocorrelation(q, k);
+    } else {  // NF's irfft without n returns L - 1 lags here: the FFT route reproduces that
+      Var qf = ops::rfft(ops::permute(q, {0, 2, 1}));  // [B, C, m, 2]
+      Var kf = ops::rfft(ops::permute(k, {0, 2, 1}));
+      Var qr = ops::select(qf, 3, 0), qi = ops::select(qf, 3, 1);
+      Var kr = ops::select(kf, 3, 0), ki = ops::select(kf, 3, 1);
+      Var re = ops::add(ops::mul(qr, kr), ops::mul(qi, ki));
+      Var im = ops::sub(ops::mul(qi, kr), ops::mul(qr, ki));
+      mean_value = ops::mean(ops::irfft(ops::stack({re, im}, 3)), {1});
+    }
     const int64_t Lc = mean_value.size(1);
     const int64_t K = static_cast<int64_t>(factor_ * std::log(static_cast<double>(L)));
     ND_CHECK(K <= Lc, "Autoformer: factor * ln(length) = ", K, " delays exceed the ", Lc,

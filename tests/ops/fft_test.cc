@@ -1,5 +1,5 @@
 // rfft / irfft / complex_tanh (and the series ops of Autoformer: moving average, time-delay
-// aggregation): forward against a direct O(n^2) DFT in double (torch.fft
+// aggregation, mean autocorrelation): forward against a direct O(n^2) DFT in double (torch.fft
 // semantics: norm "backward", irfft's n trimming / zero-padding and its disregard of the DC and
 // Nyquist imaginary parts), and gradients against finite differences.
 #include <gtest/gtest.h>
@@ -128,6 +128,43 @@ TEST(Fft, MovingAverageMatchesPaddedAvgPool) {
   }
 }
 
+// Against the definition in double, and for an even length against NF's FFT route (mean over
+// channels of irfft(rfft(q) * conj(rfft(k)))), with several threads as with one.
+TEST(Fft, MeanAutocorrelationMatchesDefinitionAndFftRoute) {
+  const int before = num_threads();
+  for (int64_t L : {1, 5, 8, 30}) {
+    const int64_t B = 3, C = 4;
+    auto q = data(B * L * C, 60 + L), k = data(B * L * C, 70 + L);
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      Graph g;
+      Var qv = g.input(Tensor(q.data(), Shape{B, L, C})), kv = g.input(Tensor(k.data(), Shape{B, L, C}));
+      Var got = ops::mean_autocorrelation(qv, kv);
+      ASSERT_EQ(got.shape(), Shape({B, L}));
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t tau = 0; tau < L; ++tau) {
+          double r = 0.0;
+          for (int64_t t = 0; t < L; ++t)
+            for (int64_t c = 0; c < C; ++c)
+              r += static_cast<double>(q[(b * L + (t + tau) % L) * C + c]) * k[(b * L + t) * C + c];
+          EXPECT_NEAR(got.data()[b * L + tau], r / C, 1e-5) << "L " << L << " b " << b << " tau " << tau;
+        }
+      if (L % 2 == 0) {
+        Var qf = ops::rfft(ops::permute(qv, {0, 2, 1})), kf = ops::rfft(ops::permute(kv, {0, 2, 1}));
+        Var qr = ops::select(qf, 3, 0), qi = ops::select(qf, 3, 1), kr = ops::select(kf, 3, 0), ki = ops::select(kf, 3, 1);
+        Var re = ops::add(ops::mul(qr, kr), ops::mul(qi, ki)), im = ops::sub(ops::mul(qi, kr), ops::mul(qr, ki));
+        Var fft = ops::mean(ops::irfft(ops::stack({re, im}, 3)), {1});
+        for (int64_t i = 0; i < B * L; ++i) EXPECT_NEAR(got.data()[i], fft.data()[i], 1e-5) << "L " << L;
+      }
+    }
+  }
+  set_num_threads(before);
+  Graph g;
+  std::vector<float> x(24);
+  Var a = g.input(Tensor(x.data(), Shape{2, 3, 4})), b = g.input(Tensor(x.data(), Shape{2, 4, 3}));
+  EXPECT_THROW(ops::mean_autocorrelation(a, b), Error);
+}
+
 TEST(Fft, BadShapesNameThemselves) {
   std::vector<float> x(6);
   Graph g;
@@ -152,6 +189,12 @@ std::vector<GradCase> cases() {
       GRAD_CASE("complex_tanh", (S{{3, 4, 2}}), { return {ops::complex_tanh(x[0])}; }),
       GRAD_CASE("time_delay_aggregate", (S{{2, 7, 3}, {2, 3}}),
                 { return {ops::time_delay_aggregate(x[0], x[1], {0, 3, 6, 2, 2, 5})}; }),
+      GRAD_CASE("mean_autocorrelation_even", (S{{2, 6, 3}, {2, 6, 3}}),
+                { return {ops::mean_autocorrelation(x[0], x[1])}; }),
+      GRAD_CASE("mean_autocorrelation_odd", (S{{3, 5, 2}, {3, 5, 2}}),
+                { return {ops::mean_autocorrelation(x[0], x[1])}; }),
+      GRAD_CASE("mean_autocorrelation_same_input", (S{{2, 4, 3}}),
+                { return {ops::mean_autocorrelation(x[0], x[0])}; }),
       GRAD_CASE("moving_average_k5", (S{{2, 9, 3}}), { return {ops::moving_average(x[0], 5)}; }),
       GRAD_CASE("moving_average_k7_short", (S{{2, 4, 2}}), { return {ops::moving_average(x[0], 7)}; }),
       GRAD_CASE("moving_average_k1", (S{{1, 5, 2}}), { return {ops::moving_average(x[0], 1)}; }),

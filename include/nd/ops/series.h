@@ -20,4 +20,14 @@ Var moving_average(Var x, int64_t kernel);
 // (torch.roll(values, -delay) along time, as NF's time_delay_agg_training / _inference).
 Var time_delay_aggregate(Var values, Var weights, const std::vector<int64_t>& delays);
 
+// q, k [B, L, C] -> [B, L]: the circular cross-correlation of queries and keys over time,
+// averaged over the C channels:
+//   out[b, tau] = (1 / C) sum_t sum_c q[b, (t + tau) mod L, c] * k[b, t, c],
+// i.e. NF's mean over heads and channels of irfft(rfft(q) * conj(rfft(k))) for an even L (for an
+// odd L NF's irfft returns L - 1 lags, which this op does not reproduce). Computed as one
+// [L, L] product per b (K_b Q_b^T) summed along its wrapped diagonals: O(L^2 C) without the
+// [B, C, L] spectra and correlations of the FFT route (Autoformer's 1024 windows x 128 channels);
+// backward is two products with the circulant matrix of the output gradient.
+Var mean_autocorrelation(Var q, Var k);
+
 }  // namespace nd::ops
