@@ -27,6 +27,9 @@ JOBS = [
     ("iTransformer", {"h": 96, "input_size": 96, "n_series": 7, "max_steps": 20}),
     ("VanillaTransformer", {"h": 96, "input_size": 96, "max_steps": 6}),
     ("Informer", {"h": 96, "input_size": 96, "max_steps": 6}),
+    ("Autoformer", {"h": 96, "input_size": 96, "max_steps": 6}),
+    ("FEDformer", {"h": 96, "input_size": 96, "max_steps": 6}),
+    ("TFT", {"h": 96, "input_size": 96, "max_steps": 6}),
 ]
 TARGET = 3.0
 

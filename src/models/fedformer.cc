@@ -18,6 +18,7 @@
 // the lowest modes, as NF. version='Wavelets' (NF 3.3 refuses it too) is rejected.
 #include <algorithm>
 #include <cstdint>
+#include <numeric>
 #include <random>
 
 #include "models/decomp_transformer.h"
@@ -94,8 +95,7 @@ Var select_modes(Var x, int64_t H, const std::vector<int64_t>& index) {
   const int64_t B = x.size(0), L = x.size(1), E = x.size(2) / H;
   ND_CHECK(index.empty() || index.back() <= L / 2, "FEDformer: frequency mode ", index.empty() ? 0 : index.back(),
            " is beyond the ", L / 2 + 1, " modes of a length-", L, " sequence (check decoder_input_size_multiplier)");
-  Var xf = ops::rfft(ops::permute(ops::reshape(x, Shape{B, L, H, E}), {0, 2, 3, 1}));
-  return ops::gather(xf, 3, index);
+  return ops::reshape(ops::rfft_modes(x, index), Shape{B, H, E, static_cast<int64_t>(index.size()), 2});
 }
 
 class FourierBlock : public InnerCorrelation {
@@ -109,8 +109,9 @@ class FourierBlock : public InnerCorrelation {
   Var forward(Var q, Var, Var) override {
     const int64_t B = q.size(0), L = q.size(1), H = 8, E = q.size(2) / H, M = static_cast<int64_t>(index_.size());
     Var y = mode_mix(select_modes(q, H, index_), store_.var(q.graph(), w_));  // [B, H, E, M, 2]
-    y = ops::pad(y, 3, 0, L / 2 + 1 - M);  // NF writes mode i's output to frequency i
-    return ops::reshape(ops::irfft(y, L), Shape{B, L, H * E});
+    std::vector<int64_t> freqs(static_cast<size_t>(M));  // NF writes mode i's output to frequency i
+    std::iota(freqs.begin(), freqs.end(), 0);
+    return ops::reshape(ops::irfft_modes(y, freqs, L), Shape{B, L, H * E});  // NF's view of [B, H, E, L]
   }
 
  private:
@@ -142,12 +143,8 @@ class FourierCrossAttention : public InnerCorrelation {
     Cx qkv = cbmm(xk, qk, false, true);  // einsum("bhxy,bhey->bhex"): [B * H, E, Mq]
     Var z = ops::reshape(join(qkv), Shape{B, H, E, Mq, 2});
     z = mode_mix(z, store_.var(q.graph(), w_));  // [B, H, E, Mq, 2]
-    // Scatter mode i to frequency iq_[i]: gather from the modes with a zero slot appended.
-    std::vector<int64_t> src(static_cast<size_t>(L / 2 + 1), Mq);
-    for (int64_t i = 0; i < Mq; ++i) src[iq_[i]] = i;
-    z = ops::gather(ops::pad(z, 3, 0, 1), 3, src);
     z = ops::mul(z, 1.0f / static_cast<float>(d_ * d_));
-    return ops::reshape(ops::irfft(z, L), Shape{B, L, H * E});
+    return ops::reshape(ops::irfft_modes(z, iq_, L), Shape{B, L, H * E});  // mode i at frequency iq_[i]
   }
 
  private:

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <vector>
 
+#include "nd/core/parallel.h"
 #include "nd/kernels/fft.h"
+#include "nd/kernels/gemm.h"
 #include "ops/op_util.h"
 
 namespace nd::ops {
@@ -71,7 +73,123 @@ void complex_tanh_backward(Graph& g, const Node& nd) {
   detail::finish_grad(s);
 }
 
+// Frequencies of rfft_modes / irfft_modes: in [0, L / 2] (and distinct for the inverse); none is
+// allowed (an empty spectrum).
+void check_freqs(const char* op, const std::vector<int64_t>& freqs, int64_t L, bool distinct) {
+  std::vector<bool> seen(static_cast<size_t>(L / 2 + 1), false);
+  for (int64_t f : freqs) {
+    ND_CHECK(f >= 0 && f <= L / 2, op, ": frequency ", f, " outside the ", L / 2 + 1, " bins of length ", L);
+    ND_CHECK(!distinct || !seen[f], op, ": frequency ", f, " given twice");
+    seen[f] = true;
+  }
+}
+
+// The angle 2 pi f t / L with f t reduced mod L first (exact in integers), in double.
+double dft_angle(int64_t f, int64_t t, int64_t L) {
+  return 2.0 * 3.14159265358979323846 * static_cast<double>((f * t) % L) / static_cast<double>(L);
+}
+
+// Forward DFT matrix F [L, 2M]: F[t, 2m] = cos(2 pi f_m t / L), F[t, 2m + 1] = -sin(...).
+float* dft_matrix(Graph& g, const std::vector<int64_t>& freqs, int64_t L) {
+  const int64_t M = static_cast<int64_t>(freqs.size());
+  float* F = g.arena().alloc(L * 2 * M);
+  for (int64_t t = 0; t < L; ++t)
+    for (int64_t m = 0; m < M; ++m) {
+      const double a = dft_angle(freqs[m], t, L);
+      F[t * 2 * M + 2 * m] = static_cast<float>(std::cos(a));
+      F[t * 2 * M + 2 * m + 1] = static_cast<float>(-std::sin(a));
+    }
+  return F;
+}
+
+// Inverse (Hermitian) matrix G [2M, L]: row 2m = w cos(2 pi f t / L) / L, row 2m + 1 =
+// -w sin(...) / L, w = 1 for the DC and Nyquist bins (whose imaginary rows are 0), else 2.
+float* idft_matrix(Graph& g, const std::vector<int64_t>& freqs, int64_t L) {
+  const int64_t M = static_cast<int64_t>(freqs.size());
+  float* G = g.arena().alloc(2 * M * L);
+  for (int64_t m = 0; m < M; ++m) {
+    const int64_t f = freqs[m];
+    const bool edge = f == 0 || 2 * f == L;
+    const double w = (edge ? 1.0 : 2.0) / static_cast<double>(L);
+    for (int64_t t = 0; t < L; ++t) {
+      const double a = dft_angle(f, t, L);
+      G[2 * m * L + t] = static_cast<float>(w * std::cos(a));
+      G[(2 * m + 1) * L + t] = edge ? 0.0f : static_cast<float>(-w * std::sin(a));
+    }
+  }
+  return G;
+}
+
+// i: B, L, C, M; ctx: F [L, 2M]. dx_b [L, C] += F dY_b^T.
+void rfft_modes_backward(Graph& g, const Node& nd) {
+  const int64_t B = nd.i[0], L = nd.i[1], C = nd.i[2], M2 = 2 * nd.i[3];
+  const float* gy = g.grad_or_null(nd.out[0]);
+  if (gy == nullptr || !detail::wants_grad(g, nd.in[0])) return;
+  const float* F = static_cast<const float*>(nd.ctx);
+  float* gx = g.grad_accum(nd.in[0]);
+  parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      kernels::gemm(false, true, L, C, M2, 1.0f, F, M2, gy + b * C * M2, M2, 1.0f, gx + b * L * C, C);
+  });
+}
+
+// i: rows, L, M; ctx: G [2M, L]. dY [rows, 2M] += dout G^T.
+void irfft_modes_backward(Graph& g, const Node& nd) {
+  const int64_t rows = nd.i[0], L = nd.i[1], M2 = 2 * nd.i[2];
+  const float* gy = g.grad_or_null(nd.out[0]);
+  if (gy == nullptr || !detail::wants_grad(g, nd.in[0])) return;
+  kernels::gemm(false, true, rows, M2, L, 1.0f, gy, L, static_cast<const float*>(nd.ctx), L, 1.0f,
+                g.grad_accum(nd.in[0]), M2);
+}
+
 }  // namespace
+
+Var rfft_modes(Var x, const std::vector<int64_t>& freqs) {
+  ND_CHECK(x.defined() && x.rank() == 3, "rfft_modes: x must be [B, L, C], got ",
+           x.defined() ? x.shape().str() : "undefined");
+  const int64_t B = x.size(0), L = x.size(1), C = x.size(2), M = static_cast<int64_t>(freqs.size());
+  ND_CHECK(L >= 1, "rfft_modes: empty time axis");
+  check_freqs("rfft_modes", freqs, L, false);
+  Graph& g = x.graph();
+  const float* F = dft_matrix(g, freqs, L);
+  Var y = detail::make_out(g, Shape{B, C, M, 2}, {x});
+  const float* xv = x.data();
+  float* yv = y.data();
+  parallel_for(B, 1, [&](int64_t b0, int64_t b1) {  // Y_b [C, 2M] = x_b^T F
+    for (int64_t b = b0; b < b1; ++b)
+      kernels::gemm(true, false, C, 2 * M, L, 1.0f, xv + b * L * C, C, F, 2 * M, 0.0f, yv + b * C * 2 * M, 2 * M);
+  });
+  if (g.should_record({x})) {
+    Node& nd = g.record(&rfft_modes_backward, {y}, {x});
+    nd.i[0] = B, nd.i[1] = L, nd.i[2] = C, nd.i[3] = M;
+    nd.ctx = F;
+  }
+  return y;
+}
+
+Var irfft_modes(Var Y, const std::vector<int64_t>& freqs, int64_t L) {
+  const int64_t M = static_cast<int64_t>(freqs.size());
+  ND_CHECK(Y.defined() && Y.rank() >= 2 && Y.size(Y.rank() - 2) == M && Y.size(Y.rank() - 1) == 2,
+           "irfft_modes: Y must be [..., ", M, ", 2] for ", M, " frequencies, got ",
+           Y.defined() ? Y.shape().str() : "undefined");
+  ND_CHECK(L >= 1, "irfft_modes: invalid output length ", L);
+  check_freqs("irfft_modes", freqs, L, true);
+  const Shape& s = Y.shape();
+  const int64_t rows = rows_of(s, 2);
+  Shape o;  // [..., M, 2] -> [..., L]
+  for (int a = 0; a + 2 < s.rank(); ++a) o.push_back(s[a]);
+  o.push_back(L);
+  Graph& g = Y.graph();
+  const float* G = idft_matrix(g, freqs, L);
+  Var y = detail::make_out(g, o, {Y});
+  kernels::gemm(false, false, rows, L, 2 * M, 1.0f, Y.data(), 2 * M, G, L, 0.0f, y.data(), L);
+  if (g.should_record({Y})) {
+    Node& nd = g.record(&irfft_modes_backward, {y}, {Y});
+    nd.i[0] = rows, nd.i[1] = L, nd.i[2] = M;
+    nd.ctx = G;
+  }
+  return y;
+}
 
 Var rfft(Var x) {
   ND_CHECK(x.defined() && x.rank() >= 1, "rfft: expected a tensor [..., n]");

@@ -1,5 +1,5 @@
 // rfft / irfft / complex_tanh (and the series ops of Autoformer: moving average, time-delay
-// aggregation, mean autocorrelation): forward against a direct O(n^2) DFT in double (torch.fft
+// aggregation, mean autocorrelation) and FEDformer's selected-bin transforms: forward against a direct O(n^2) DFT in double (torch.fft
 // semantics: norm "backward", irfft's n trimming / zero-padding and its disregard of the DC and
 // Nyquist imaginary parts), and gradients against finite differences.
 #include <gtest/gtest.h>
@@ -165,6 +165,39 @@ TEST(Fft, MeanAutocorrelationMatchesDefinitionAndFftRoute) {
   EXPECT_THROW(ops::mean_autocorrelation(a, b), Error);
 }
 
+// The selected-bin DFTs against the FFT route: rfft of the token-major channels, gathered; the
+// bins scattered into a zero spectrum, irfft. Even and odd lengths, DC and Nyquist among the bins.
+TEST(Fft, ModeTransformsMatchTheFftRoute) {
+  struct Case {
+    int64_t L;
+    std::vector<int64_t> freqs;
+  };
+  for (const Case& c : {Case{8, {0, 1, 4}}, Case{9, {4, 2, 0, 3}}, Case{12, {6}}, Case{96, {0, 5, 17, 48, 30}}}) {
+    const int64_t B = 2, C = 3, M = static_cast<int64_t>(c.freqs.size()), L = c.L;
+    auto x = data(B * L * C, 80 + L), y = data(B * C * M * 2, 90 + L);
+    Graph g;
+    Var xv = g.input(Tensor(x.data(), Shape{B, L, C})), yv = g.input(Tensor(y.data(), Shape{B, C, M, 2}));
+    Var got = ops::rfft_modes(xv, c.freqs);
+    Var ref = ops::gather(ops::rfft(ops::permute(xv, {0, 2, 1})), 2, c.freqs);
+    ASSERT_EQ(got.shape(), ref.shape());
+    for (int64_t i = 0; i < ref.numel(); ++i) EXPECT_NEAR(got.data()[i], ref.data()[i], 2e-5) << "L " << L << " i " << i;
+    std::vector<int64_t> src(static_cast<size_t>(L / 2 + 1), M);  // scatter: bin m -> frequency freqs[m]
+    for (int64_t m = 0; m < M; ++m) src[c.freqs[m]] = m;
+    Var spec = ops::gather(ops::pad(yv, 2, 0, 1), 2, src);
+    Var iref = ops::irfft(spec, L);
+    Var igot = ops::irfft_modes(yv, c.freqs, L);
+    ASSERT_EQ(igot.shape(), iref.shape());
+    for (int64_t i = 0; i < iref.numel(); ++i) EXPECT_NEAR(igot.data()[i], iref.data()[i], 1e-5) << "L " << L << " i " << i;
+  }
+  Graph g;
+  std::vector<float> x(24);
+  Var a = g.input(Tensor(x.data(), Shape{2, 4, 3}));
+  EXPECT_THROW(ops::rfft_modes(a, {3}), Error);  // beyond L / 2
+  Var z = g.input(Tensor(x.data(), Shape{2, 3, 2, 2}));
+  EXPECT_THROW(ops::irfft_modes(z, {1, 1}, 4), Error);  // twice
+  EXPECT_THROW(ops::irfft_modes(z, {1}, 4), Error);     // bins != frequencies
+}
+
 TEST(Fft, BadShapesNameThemselves) {
   std::vector<float> x(6);
   Graph g;
@@ -195,6 +228,10 @@ std::vector<GradCase> cases() {
                 { return {ops::mean_autocorrelation(x[0], x[1])}; }),
       GRAD_CASE("mean_autocorrelation_same_input", (S{{2, 4, 3}}),
                 { return {ops::mean_autocorrelation(x[0], x[0])}; }),
+      GRAD_CASE("rfft_modes_even", (S{{2, 8, 3}}), { return {ops::rfft_modes(x[0], {0, 3, 4, 1})}; }),
+      GRAD_CASE("rfft_modes_odd", (S{{2, 7, 2}}), { return {ops::rfft_modes(x[0], {3, 1})}; }),
+      GRAD_CASE("irfft_modes_even", (S{{2, 3, 3, 2}}), { return {ops::irfft_modes(x[0], {4, 0, 2}, 8)}; }),
+      GRAD_CASE("irfft_modes_odd", (S{{2, 2, 2, 2}}), { return {ops::irfft_modes(x[0], {3, 1}, 7)}; }),
       GRAD_CASE("moving_average_k5", (S{{2, 9, 3}}), { return {ops::moving_average(x[0], 5)}; }),
       GRAD_CASE("moving_average_k7_short", (S{{2, 4, 2}}), { return {ops::moving_average(x[0], 7)}; }),
       GRAD_CASE("moving_average_k1", (S{{1, 5, 2}}), { return {ops::moving_average(x[0], 1)}; }),
