@@ -103,13 +103,16 @@ TEST(Fft, ThreadCountDoesNotChangeResults) {
 }
 
 TEST(Fft, ComplexTanhMatchesStd) {
-  std::vector<float> z = {0.3f, -0.7f, 2.0f, 1.5f, -25.0f, 0.4f, 0.0f, 1.2f};
+  // Both signs of the real part, near zero, near and beyond the +-20 switch, and 1e-6 apart.
+  std::vector<float> z = {0.3f,  -0.7f, 2.0f,  1.5f,  -25.0f, 0.4f,  0.0f,  1.2f, -0.3f, 0.7f,  -19.5f, 2.0f,
+                          19.5f, -1.0f, -5.0f, 0.25f, 1e-6f,  3.0f,  -1e-6f, -3.0f, 25.0f, -0.4f, -0.01f, 1.55f};
+  const int n = static_cast<int>(z.size() / 2);
   Graph g;
-  Var w = ops::complex_tanh(g.input(Tensor(z.data(), Shape{4, 2})));
-  for (int k = 0; k < 4; ++k) {
+  Var w = ops::complex_tanh(g.input(Tensor(z.data(), Shape{n, 2})));
+  for (int k = 0; k < n; ++k) {
     cd ref = std::tanh(cd(z[2 * k], z[2 * k + 1]));
-    EXPECT_NEAR(w.data()[2 * k], ref.real(), 1e-6);
-    EXPECT_NEAR(w.data()[2 * k + 1], ref.imag(), 1e-6);
+    EXPECT_NEAR(w.data()[2 * k], ref.real(), 1e-6) << z[2 * k] << " " << z[2 * k + 1];
+    EXPECT_NEAR(w.data()[2 * k + 1], ref.imag(), 1e-6) << z[2 * k] << " " << z[2 * k + 1];
   }
 }
 
