@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Training-step time of PatchTST, iTransformer, VanillaTransformer and Informer, nd vs NeuralForecast 3.3, on ETTh1 (7 hourly
-series, rows 0..8639) with h = 96, input_size = 96 and NeuralForecast's default hyperparameters
-otherwise (PatchTST: 3 layers, 16 heads, hidden 128, 1024 windows per step; iTransformer:
-n_series 7, hidden 512, d_ff 2048, 32 windows of all 7 series per step; VanillaTransformer and
-Informer: hidden 128, 4 heads, 2 encoder + 1 decoder layers, 1024 windows per step), same thread count.
+"""Training-step time of PatchTST, iTransformer, VanillaTransformer, Informer, Autoformer, FEDformer
+and TFT, nd vs NeuralForecast 3.3, on ETTh1 (7 hourly series, rows 0..8639) with h = 96,
+input_size = 96 and NeuralForecast's default hyperparameters otherwise (PatchTST: 3 layers, 16
+heads, hidden 128, 1024 windows per step; iTransformer: n_series 7, hidden 512, d_ff 2048, 32
+windows of all 7 series per step; VanillaTransformer and Informer: hidden 128, 4 heads, 2 encoder
++ 1 decoder layers, 1024 windows per step; Autoformer, FEDformer and TFT: NF's defaults, 1024
+windows per step), same thread count.
 A step is window sampling + scaling + forward + loss + backward + Adam update; both sides report
 the median over the steps after two warm-up steps (and their fastest step) (NeuralForecast's timed by a Lightning
 callback, bench/peers/neuralforecast_transformers.py; ours by the trainer, bench/forecast_bench.cc).
