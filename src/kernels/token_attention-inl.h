@@ -17,6 +17,7 @@
 #include "hwy/highway.h"
 #include "kernels/dropout_hash.h"
 #include "kernels/simd-inl.h"
+#include "kernels/transpose-inl.h"
 #include "nd/kernels/token_attention.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -48,55 +49,14 @@ HWY_INLINE void CopyRows(DF d, const float* src, int64_t lds, int64_t rows, int6
 }
 
 // dst [kdim, kLd] <- the transpose of n rows of kdim floats at src (row stride lds); zero past n
-// up to whole vectors.
+// up to whole vectors. The 8 x 8 register transposes are in kernels/transpose-inl.h.
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
-// 8 x 8 blocks in registers: unpack pairs of rows, unpack pairs of those as 64-bit lanes, then
-// combine 128-bit halves (24 shuffles per block; no gathers, which microcode mitigations made slow).
-// Reads rows (<= 8) rows of cols (<= 8) floats at src (zeros for the missing rows and columns);
-// col(c, v) receives column c < cols as a vector of 8 (lanes past rows are zero).
-template <class Col>
-HWY_INLINE void Transpose8x8Cols(const float* src, int64_t lds, size_t rows, size_t cols, const Col& col) {
-  const hn::Full256<float> d8;
-  const hn::Full256<double> dd;
-  using V8 = hn::Vec<decltype(d8)>;
-  V8 r[8], t[8], u[8];
-  for (size_t i = 0; i < 8; ++i) r[i] = i < rows ? LoadPart(d8, src + static_cast<int64_t>(i) * lds, cols) : hn::Zero(d8);
-  for (size_t i = 0; i < 8; i += 2) {
-    t[i] = hn::InterleaveLower(d8, r[i], r[i + 1]);
-    t[i + 1] = hn::InterleaveUpper(d8, r[i], r[i + 1]);
-  }
-  for (size_t i = 0; i < 8; i += 4)
-    for (size_t c = 0; c < 2; ++c) {
-      const auto a = hn::BitCast(dd, t[i + c]), b = hn::BitCast(dd, t[i + c + 2]);
-      u[i + 2 * c] = hn::BitCast(d8, hn::InterleaveLower(dd, a, b));
-      u[i + 2 * c + 1] = hn::BitCast(d8, hn::InterleaveUpper(dd, a, b));
-    }
-  // u[c] holds columns c (lower half) and c + 4 (upper half) of rows 0-3, u[c + 4] of rows 4-7.
-  for (size_t c = 0; c < 4; ++c) {
-    if (c < cols) col(c, hn::ConcatLowerLower(d8, u[c + 4], u[c]));
-    if (c + 4 < cols) col(c + 4, hn::ConcatUpperUpper(d8, u[c + 4], u[c]));
-  }
-}
-
 // A block of rows x cols (each <= 8) into a tile: stores cols rows of 8 (zeros past rows).
 HWY_INLINE void Transpose8x8(const float* src, int64_t lds, size_t rows, size_t cols, float* dst) {
   Transpose8x8Cols(src, lds, rows, cols, [&](size_t c, hn::Vec<hn::Full256<float>> v) HWY_ATTR {
     hn::StoreU(v, hn::Full256<float>(), dst + c * kLd);
   });
 }
-
-// dst[c ldd + r] = src[r lds + c] for r < rows, c < cols: only those elements are written.
-HWY_INLINE void TransposeTo(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd) {
-  for (int64_t r0 = 0; r0 < rows; r0 += 8) {
-    const size_t nr = static_cast<size_t>(std::min<int64_t>(8, rows - r0));
-    for (int64_t c0 = 0; c0 < cols; c0 += 8)
-      Transpose8x8Cols(src + r0 * lds + c0, lds, nr, static_cast<size_t>(std::min<int64_t>(8, cols - c0)),
-                       [&](size_t c, hn::Vec<hn::Full256<float>> v) HWY_ATTR {
-                         StorePart(v, hn::Full256<float>(), dst + (c0 + static_cast<int64_t>(c)) * ldd + r0, nr);
-                       });
-  }
-}
-
 
 HWY_INLINE void Transpose(DF d, const float* src, int64_t lds, int64_t n, int64_t kdim, float* dst) {
   for (int64_t j0 = 0; j0 < n; j0 += 8)

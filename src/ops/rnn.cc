@@ -18,6 +18,7 @@
 #include "nd/kernels/gemm.h"
 #include "nd/kernels/reduce.h"
 #include "nd/kernels/rnn_cells.h"
+#include "nd/kernels/transpose.h"
 #include "ops/op_util.h"
 
 namespace nd::ops {
@@ -44,10 +45,18 @@ int64_t block_start(int64_t k, int64_t B, int64_t P) { return k * B / P; }
 
 // C[M, N] (+)= op(A) op(B) with M split into row blocks of at most ~1e6 multiply-adds each: small
 // products take OpenBLAS's unpacked small-matrix path, which is markedly faster at these sizes.
+// Where such blocks would be thinner than kMinSplitRows (large batches: N * K > 1e6 / 16) the
+// product is one call: blocks of a few rows re-read all of B per block (one row is a GEMV that
+// streams B from L3 once per row of C), and a product that large runs at full rate as a whole.
 // tb: B is stored [N, K] (row stride K) and used transposed.
+constexpr int64_t kMinSplitRows = 16;
 void gemm_split(bool ta, int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b,
                 float* c, float beta, bool tb = false) {
   const int64_t per = std::max<int64_t>(1, 1000000 / std::max<int64_t>(N * K, 1));
+  if (per < kMinSplitRows) {
+    kernels::gemm(ta, tb, M, N, K, 1.0f, a, lda, b, tb ? K : N, beta, c, N);
+    return;
+  }
   const int64_t blocks = (M + per - 1) / per;
   const int64_t rows = (M + blocks - 1) / blocks;
   for (int64_t r0 = 0; r0 < M; r0 += rows) {
@@ -57,35 +66,17 @@ void gemm_split(bool ta, int64_t M, int64_t N, int64_t K, const float* a, int64_
   }
 }
 
-// Rows [b0, b0 + nb) of a batch-first [B, T, F] array <-> per-step blocks [T][F, nb].
+// Rows [b0, b0 + nb) of a batch-first [B, T, F] array <-> per-step blocks [T][F, nb]: per step, a
+// transpose of the [nb, F] rows (row stride T F) into [F, nb].
 void bt_to_steps(const float* src, float* dst, int64_t nb, int64_t T, int64_t F) {
-  for (int64_t b = 0; b < nb; ++b)
-    for (int64_t t = 0; t < T; ++t) {
-      const float* s = src + (b * T + t) * F;
-      float* d = dst + t * F * nb + b;
-      for (int64_t f = 0; f < F; ++f) d[f * nb] = s[f];
-    }
+  for (int64_t t = 0; t < T; ++t) kernels::transpose(src + t * F, T * F, dst + t * F * nb, nb, nb, F);
 }
 void steps_to_bt(const float* src, float* dst, int64_t nb, int64_t T, int64_t F, bool add) {
-  for (int64_t b = 0; b < nb; ++b)
-    for (int64_t t = 0; t < T; ++t) {
-      const float* s = src + t * F * nb + b;
-      float* d = dst + (b * T + t) * F;
-      if (add)
-        for (int64_t f = 0; f < F; ++f) d[f] += s[f * nb];
-      else
-        for (int64_t f = 0; f < F; ++f) d[f] = s[f * nb];
-    }
+  for (int64_t t = 0; t < T; ++t) kernels::transpose(src + t * F * nb, nb, dst + t * F, T * F, F, nb, add);
 }
 // [R, C] -> [C, R] (optionally adding into dst).
 void transpose2(const float* src, float* dst, int64_t R, int64_t C, bool add) {
-  for (int64_t r = 0; r < R; ++r)
-    for (int64_t c = 0; c < C; ++c) {
-      if (add)
-        dst[c * R + r] += src[r * C + c];
-      else
-        dst[c * R + r] = src[r * C + c];
-    }
+  kernels::transpose(src, C, dst, R, R, C, add);
 }
 
 // Saved state of one batch block, all feature-major per step.

@@ -32,6 +32,8 @@ void dropout_add(const float* x, uint64_t seed, float p, const float* r, float* 
 // activation.h
 void act_forward(Act a, const float* x, float* y, int64_t n, float alpha);
 void act_backward(Act a, const float* x, const float* y, const float* dy, float* dx, int64_t n, float alpha);
+void glu_forward(const float* x, float* y, int64_t rows, int64_t n);
+void glu_backward(const float* x, const float* dy, float* dx, int64_t rows, int64_t n);
 
 // reduce.h
 float sum(const float* x, int64_t n);
@@ -118,5 +120,8 @@ void token_attention_forward(const TokenAttentionDims& d, const TokenAttentionCo
 void token_attention_backward(const TokenAttentionDims& d, const TokenAttentionConfig& c, const float* q,
                               const float* k, const float* v, const float* probs, const float* d_out,
                               const float* d_scores, float* dq, float* dk, float* dv, float* ds);
+
+// transpose.h
+void transpose(const float* src, int64_t ld_src, float* dst, int64_t ld_dst, int64_t rows, int64_t cols, bool add);
 
 }  // namespace nd::kernels::ref
