@@ -29,6 +29,7 @@
 #include "nd/kernels/rnn_cells.h"
 #include "nd/kernels/softmax.h"
 #include "nd/kernels/stats.h"
+#include "nd/kernels/transpose.h"
 
 namespace {
 
@@ -191,6 +192,18 @@ void register_kernels() {
       k::gru_cell_backward((*a)[4], (*a)[2], (*a)[3], (*a)[0], (*a)[1], (*a)[5], kB, kH);
     });
     add("rnn_tanh_fwd", [a] { k::rnn_cell_forward((*a)[5], kB * kH, false); });
+  }
+  {
+    // The RNN ops' layout change: one step's [batch 256, features 128] rows, 12 steps apart in a
+    // batch-first array, into a feature-major [128, 256] block.
+    constexpr int64_t nb = 256, F = 128, T = 12;
+    auto a = arrays(2, nb * T * F, -2.0f, 2.0f);
+    add("transpose_rnn_step", [a] { k::transpose((*a)[0], T * F, (*a)[1], nb, nb, F); });
+  }
+  {
+    auto a = arrays(3, 2 * kN, -4.0f, 4.0f);
+    add("glu_fwd", [a] { k::glu_forward((*a)[0], (*a)[1], kN / kD, kD); });
+    add("glu_bwd", [a] { k::glu_backward((*a)[0], (*a)[1], (*a)[2], kN / kD, kD); });
   }
 }
 

@@ -3,6 +3,7 @@
 // and the NaN-safe helpers of simd-inl.h, GELU the erf/erfc fit there.
 #include "nd/kernels/activation.h"
 
+#include <algorithm>
 #include <cstddef>
 
 #include "kernels/dispatch_internal.h"
@@ -125,6 +126,33 @@ void ActBackwardImpl(Act act, const float* x, const float* y, const float* dy, f
   }
 }
 
+void GluForwardImpl(const float* x, float* y, size_t rows, size_t n) {
+  const hn::ScalableTag<float> d;
+  for (size_t r = 0; r < rows; ++r) {
+    const float *a = x + r * 2 * n, *b = a + n;
+    float* out = y + r * n;
+    ForEachVector(d, n, [&](size_t i, size_t cnt) HWY_ATTR {
+      StorePart(hn::Mul(LoadPart(d, a + i, cnt), Sigmoid(d, LoadPart(d, b + i, cnt))), d, out + i, cnt);
+    });
+  }
+}
+
+void GluBackwardImpl(const float* x, const float* dy, float* dx, size_t rows, size_t n) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  for (size_t r = 0; r < rows; ++r) {
+    const float *a = x + r * 2 * n, *b = a + n, *g = dy + r * n;
+    float *da = dx + r * 2 * n, *db = da + n;
+    ForEachVector(d, n, [&](size_t i, size_t cnt) HWY_ATTR {
+      V c;
+      const V s = SigmoidAndComplement(d, LoadPart(d, b + i, cnt), c);
+      const V gs = hn::Mul(LoadPart(d, g + i, cnt), s);
+      StorePart(gs, d, da + i, cnt);
+      StorePart(hn::Mul(hn::Mul(gs, LoadPart(d, a + i, cnt)), c), d, db + i, cnt);
+    });
+  }
+}
+
 }  // namespace nd::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -133,6 +161,8 @@ namespace nd::kernels {
 
 HWY_EXPORT(ActForwardImpl);
 HWY_EXPORT(ActBackwardImpl);
+HWY_EXPORT(GluForwardImpl);
+HWY_EXPORT(GluBackwardImpl);
 
 void act_forward(Act a, const float* x, float* y, int64_t n, float alpha) {
   if (use_ref()) return ref::act_forward(a, x, y, n, alpha);
@@ -146,6 +176,23 @@ void act_backward(Act a, const float* x, const float* y, const float* dy, float*
   split_elementwise(n, [&](int64_t b, int64_t e) {
     HWY_DYNAMIC_DISPATCH(ActBackwardImpl)(a, x ? x + b : nullptr, y ? y + b : nullptr, dy + b, dx + b, to_size(e - b),
                                           alpha);
+  });
+}
+
+// Rows split over the threads in tasks of >= 64K output elements.
+void glu_forward(const float* x, float* y, int64_t rows, int64_t n) {
+  if (rows <= 0 || n <= 0) return;
+  if (use_ref()) return ref::glu_forward(x, y, rows, n);
+  parallel_for(rows, std::max<int64_t>(1, 65536 / n), [&](int64_t r0, int64_t r1) {
+    HWY_DYNAMIC_DISPATCH(GluForwardImpl)(x + r0 * 2 * n, y + r0 * n, to_size(r1 - r0), to_size(n));
+  });
+}
+
+void glu_backward(const float* x, const float* dy, float* dx, int64_t rows, int64_t n) {
+  if (rows <= 0 || n <= 0) return;
+  if (use_ref()) return ref::glu_backward(x, dy, dx, rows, n);
+  parallel_for(rows, std::max<int64_t>(1, 65536 / n), [&](int64_t r0, int64_t r1) {
+    HWY_DYNAMIC_DISPATCH(GluBackwardImpl)(x + r0 * 2 * n, dy + r0 * n, dx + r0 * 2 * n, to_size(r1 - r0), to_size(n));
   });
 }
 

@@ -53,16 +53,11 @@ inline Activation activation_of(const std::string& name) {
 class GLU : public nn::Module {
  public:
   GLU(nn::ParameterStore& s, const std::string& name, int64_t in, int64_t out)
-      : nn::Module(s, name), lin_(s, child_name("lin"), in, 2 * out), out_(out) {}
-  Var forward(Var x) const {
-    Var z = lin_.forward(x);
-    const int a = z.rank() - 1;
-    return ops::mul(ops::slice(z, a, 0, out_), ops::sigmoid(ops::slice(z, a, out_, 2 * out_)));
-  }
+      : nn::Module(s, name), lin_(s, child_name("lin"), in, 2 * out) {}
+  Var forward(Var x) const { return ops::glu(lin_.forward(x)); }
 
  private:
   nn::Linear lin_;
-  int64_t out_;
 };
 
 // Gated residual network (TFT §4.1): LN(skip(a) + GLU(dropout(lin_i(act(lin_a(a) + lin_c(c)))))),

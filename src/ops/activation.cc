@@ -1,6 +1,9 @@
 // Activation ops and PReLU: forward and backward side by side.
 #include "nd/ops/activation.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "nd/kernels/reduce.h"
 #include "ops/op_util.h"
 
@@ -35,7 +38,28 @@ void prelu_backward(Graph& g, const Node& n) {
   }
 }
 
+void glu_backward(Graph& g, const Node& n) {
+  const Tensor x = g.value(n.in[0]);
+  const int64_t two_n = x.shape[x.rank() - 1], rows = x.numel() / std::max<int64_t>(two_n, 1);
+  auto sink = detail::grad_sink(g, n.in[0], x.numel());
+  kernels::glu_backward(x.data, g.grad_or_null(n.out[0]), sink.buf, rows, two_n / 2);
+  detail::finish_grad(sink);
+}
+
 }  // namespace
+
+Var glu(Var x) {
+  Graph& g = x.graph();
+  ND_CHECK(x.rank() >= 1, "glu: expected an input of rank >= 1, got a scalar");
+  const int64_t two_n = x.size(x.rank() - 1);
+  ND_CHECK(two_n % 2 == 0, "glu: the last axis must have an even size (halves [a | b]), got ", x.shape().str());
+  std::vector<int64_t> out = x.shape().vec();
+  out.back() = two_n / 2;
+  Var y = detail::make_out(g, Shape(out), {x});
+  kernels::glu_forward(x.data(), y.data(), two_n == 0 ? 0 : x.numel() / two_n, two_n / 2);
+  if (g.should_record({x})) g.record(&glu_backward, {y}, {x});
+  return y;
+}
 
 Var activation(Var x, kernels::Act a, float alpha) {
   Graph& g = x.graph();

@@ -187,6 +187,11 @@ std::vector<GradCase> cases() {
         Var a = activation_dropout(x[0], kernels::Act::gelu, 0.3f, r);
         return {a, mul(activation_dropout(x[0], kernels::Act::tanh, 0.25f, r), a)};
       }),
+      // gated linear unit over the last axis; the input reused so the second use accumulates
+      GRAD_CASE("glu", (std::vector<Shape>{{3, 2, 10}}), {
+        Var y = glu(x[0]);
+        return {y, mul(glu(x[0]), y)};
+      }),
       // convolution, pooling, interpolation, embedding
       GRAD_CASE("conv1d", (std::vector<Shape>{{2, 3, 9}, {4, 3, 3}, {4}}),
                 { return {conv1d(x[0], x[1], x[2], {})}; }),

@@ -11,6 +11,7 @@
 #include "kernel_test_util.h"
 #include "kernels/ref/ref.h"
 #include "nd/core/error.h"
+#include "nd/core/parallel.h"
 
 namespace nd::kernels {
 namespace {
@@ -148,6 +149,50 @@ TEST(KernelsActivation, ReferenceBackwardMatchesFiniteDifference) {
       EXPECT_NEAR(dx, fd, 2e-3 * (1 + std::fabs(fd)));
     }
   }
+}
+
+// GLU over rows of [a | b]: every ISA against the double reference, at row widths around the
+// vector widths, more rows than one thread's task (the row split), and saturated gates (b = +-60:
+// sigmoid 1 or 0 exactly, its complement without cancellation).
+TEST(KernelsActivation, GluMatchesReference) {
+  for (int64_t n : {1, 3, 8, 17, 33, 100}) {
+    for (int64_t rows : {1, 5, 2000}) {
+      SCOPED_TRACE(::testing::Message() << "rows=" << rows << " n=" << n);
+      Buf x = random_buf(rows * 2 * n, 1, -8, 8, static_cast<uint64_t>(300 + n + rows));
+      x[n] = 60.0f;       // row 0, b[0]
+      if (n > 1) x[2 * n - 1] = -60.0f;  // row 0, b[n - 1]
+      const Buf dy = random_buf(rows * n, 2, -2, 2, static_cast<uint64_t>(400 + n + rows));
+      Buf y(rows * n), dx(rows * 2 * n);
+      ref::glu_forward(x.data(), y.data(), rows, n);
+      ref::glu_backward(x.data(), dy.data(), dx.data(), rows, n);
+      EXPECT_EQ(y[0], x[0]);  // sigmoid(60) rounds to 1
+      for_each_isa([&] {
+        for (int threads : {1, 2}) {
+          set_num_threads(threads);
+          Buf got_y(rows * n, 3), got_dx(rows * 2 * n, 1);
+          glu_forward(x.data(), got_y.data(), rows, n);
+          glu_backward(x.data(), dy.data(), got_dx.data(), rows, n);
+          EXPECT_TRUE(all_close(y, got_y, kAtol, kRtol));
+          EXPECT_TRUE(all_close(dx, got_dx, kAtol, kRtol));
+        }
+        set_num_threads(1);
+      });
+    }
+  }
+}
+
+TEST(KernelsActivation, GluReferenceKnownValues) {
+  const float x[4] = {2.0f, 0.0f, -3.0f, std::log(3.0f)};  // rows [a | b] of n = 1
+  float y[2], dx[4];
+  const float dy[2] = {1.0f, 2.0f};
+  ref::glu_forward(x, y, 2, 1);
+  ref::glu_backward(x, dy, dx, 2, 1);
+  EXPECT_FLOAT_EQ(y[0], 2.0f * 0.5f);            // a * sigmoid(0)
+  EXPECT_FLOAT_EQ(y[1], -3.0f * 0.75f);          // sigmoid(ln 3) = 3 / 4
+  EXPECT_FLOAT_EQ(dx[0], 0.5f);                  // dy * sigmoid(b)
+  EXPECT_FLOAT_EQ(dx[1], 1.0f * 2.0f * 0.5f * 0.5f);  // dy * a * s (1 - s)
+  EXPECT_FLOAT_EQ(dx[2], 2.0f * 0.75f);
+  EXPECT_FLOAT_EQ(dx[3], 2.0f * -3.0f * 0.75f * 0.25f);
 }
 
 TEST(KernelsActivation, Names) {

@@ -19,4 +19,10 @@ void act_forward(Act a, const float* x, float* y, int64_t n, float alpha);
 // dx = dy * f'(x) (overwrites dx). y = f(x) is passed too (cheaper derivative for tanh, sigmoid,...).
 void act_backward(Act a, const float* x, const float* y, const float* dy, float* dx, int64_t n, float alpha);
 
+// Gated linear unit over rows of 2n (torch.nn.functional.glu on the last axis): each row of x is
+// [a | b], y = a * sigmoid(b) (rows of n). Backward overwrites dx (rows of 2n):
+// da = dy * sigmoid(b), db = dy * a * sigmoid(b) * (1 - sigmoid(b)).
+void glu_forward(const float* x, float* y, int64_t rows, int64_t n);
+void glu_backward(const float* x, const float* dy, float* dx, int64_t rows, int64_t n);
+
 }  // namespace nd::kernels

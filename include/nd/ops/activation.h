@@ -18,6 +18,10 @@ inline Var elu(Var x, float alpha = 1.0f) { return activation(x, kernels::Act::e
 // PReLU with one learnable slope (weight: one element), as torch.nn.PReLU(num_parameters=1).
 Var prelu(Var x, Var weight);
 
+// Gated linear unit over the last axis (torch.nn.functional.glu, dim=-1): x [..., 2n] = [a | b]
+// -> a * sigmoid(b) [..., n]. One pass forward and backward; only x is kept for backward.
+Var glu(Var x);
+
 // Softmax / log-softmax over `axis` (default last).
 Var softmax(Var x, int axis = -1);
 Var log_softmax(Var x, int axis = -1);

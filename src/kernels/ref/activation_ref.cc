@@ -79,4 +79,20 @@ void act_backward(Act a, const float* x, const float* y, const float* dy, float*
     dx[i] = static_cast<float>(backward_one(a, x ? x[i] : 0.0, needs_y ? y[i] : 0.0, dy[i], alpha));
 }
 
+void glu_forward(const float* x, float* y, int64_t rows, int64_t n) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < n; ++j)
+      y[r * n + j] = static_cast<float>(static_cast<double>(x[r * 2 * n + j]) * sigmoid(x[r * 2 * n + n + j]));
+}
+
+void glu_backward(const float* x, const float* dy, float* dx, int64_t rows, int64_t n) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < n; ++j) {
+      const double a = x[r * 2 * n + j], b = x[r * 2 * n + n + j], g = dy[r * n + j];
+      const double s = sigmoid(b), c = sigmoid(-b);  // c = 1 - s without cancellation
+      dx[r * 2 * n + j] = static_cast<float>(g * s);
+      dx[r * 2 * n + n + j] = static_cast<float>(g * a * s * c);
+    }
+}
+
 }  // namespace nd::kernels::ref
