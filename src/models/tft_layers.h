@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nd/kernels/activation.h"
+#include "nd/kernels/elementwise.h"
 #include "nd/kernels/gemm.h"
 #include "nd/kernels/softmax.h"
 #include "nd/nn/layers.h"
@@ -115,8 +116,18 @@ class VSN : public nn::Module {
   }
 
   // x [..., n, hidden] -> {context [..., hidden], weights [..., n]}.
+  // One variable: the softmax over one weight is exactly 1 and passes no gradient back (s (g - s g)
+  // = 0), so the joint GRN cannot change the output or any gradient; NF computes it anyway, here
+  // it is skipped and the weights are ones. The output is the variable's GRN, bit for bit.
   std::pair<Var, Var> forward(Var x, Var context = Var()) {
     const int r = x.rank();
+    if (n_ == 1) {
+      std::vector<int64_t> ws = x.shape().vec();
+      ws.pop_back();  // [..., 1]
+      Var ones = x.graph().empty(Shape(ws), false);
+      kernels::fill(1.0f, ones.data(), ones.numel());
+      return {vars_[0]->forward(ops::select(x, r - 2, 0)), ones};
+    }
     std::vector<int64_t> flat = x.shape().vec();
     flat.pop_back();
     flat.back() = n_ * hidden_;
