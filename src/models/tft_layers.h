@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "nd/kernels/activation.h"
-#include "nd/kernels/elementwise.h"
 #include "nd/kernels/gemm.h"
 #include "nd/kernels/softmax.h"
 #include "nd/nn/layers.h"
@@ -124,9 +123,7 @@ class VSN : public nn::Module {
     if (n_ == 1) {
       std::vector<int64_t> ws = x.shape().vec();
       ws.pop_back();  // [..., 1]
-      Var ones = x.graph().empty(Shape(ws), false);
-      kernels::fill(1.0f, ones.data(), ones.numel());
-      return {vars_[0]->forward(ops::select(x, r - 2, 0)), ones};
+      return {vars_[0]->forward(ops::select(x, r - 2, 0)), x.graph().full(Shape(ws), 1.0f)};
     }
     std::vector<int64_t> flat = x.shape().vec();
     flat.pop_back();

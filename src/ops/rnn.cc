@@ -52,11 +52,8 @@ int64_t block_start(int64_t k, int64_t B, int64_t P) { return k * B / P; }
 constexpr int64_t kMinSplitRows = 16;
 void gemm_split(bool ta, int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b,
                 float* c, float beta, bool tb = false) {
-  const int64_t per = std::max<int64_t>(1, 1000000 / std::max<int64_t>(N * K, 1));
-  if (per < kMinSplitRows) {
-    kernels::gemm(ta, tb, M, N, K, 1.0f, a, lda, b, tb ? K : N, beta, c, N);
-    return;
-  }
+  int64_t per = std::max<int64_t>(1, 1000000 / std::max<int64_t>(N * K, 1));
+  if (per < kMinSplitRows) per = std::max<int64_t>(M, 1);  // one block
   const int64_t blocks = (M + per - 1) / per;
   const int64_t rows = (M + blocks - 1) / blocks;
   for (int64_t r0 = 0; r0 < M; r0 += rows) {
