@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "nd/core/parallel.h"
 #include "nd/core/rng.h"
 #include "nd/kernels/activation.h"
 #include "nd/kernels/batchnorm.h"
@@ -228,6 +229,49 @@ void register_gemm(int64_t m, int64_t n, int64_t kk) {
   })->MinTime(kMinTime)->Repetitions(kReps)->ReportAggregatesOnly(true)->Unit(benchmark::kNanosecond);
 }
 
+// The large-product backends side by side (nd::kernels::set_onednn_gemm) on iTransformer's layer
+// shapes at NeuralForecast's defaults (224 token rows, hidden 512, feed-forward 2048; forward NT,
+// backward NN and TN), operands rotating over 16 sets (~60 MB) so that they come from memory or
+// L3 as in a training step, not from L1/L2 as in a loop over one set. Used to pick the default
+// backend per CPU vendor (kernels/gemm.cc).
+struct LayerGemm {
+  int64_t m, n, k;
+  bool ta, tb;
+};
+const LayerGemm kLayerGemms[] = {{224, 512, 512, false, true},  {224, 2048, 512, false, true},
+                                 {224, 512, 2048, false, true}, {224, 512, 2048, false, false},
+                                 {224, 2048, 512, false, false}, {2048, 512, 224, true, false},
+                                 {512, 2048, 224, true, false},  {512, 512, 224, true, false}};
+std::vector<std::string> g_layer_gemms;
+
+std::string layer_gemm_name(const LayerGemm& g) {
+  return std::to_string(g.m) + "x" + std::to_string(g.n) + "x" + std::to_string(g.k) + (g.ta ? "T" : "N") +
+         (g.tb ? "T" : "N");
+}
+
+void register_layer_gemms() {
+  if (!k::onednn_gemm_available()) return;
+  constexpr int kSets = 16;
+  for (const LayerGemm& g : kLayerGemms) {
+    const std::string name = layer_gemm_name(g);
+    g_layer_gemms.push_back(name);
+    auto a = arrays(3 * kSets, std::max({g.m * g.k, g.k * g.n, g.m * g.n}), -1.0f, 1.0f);
+    for (bool onednn : {false, true}) {
+      benchmark::RegisterBenchmark(
+          ("BM_gemm_layer/" + name + (onednn ? "/onednn" : "/blas")).c_str(), [a, g, onednn](benchmark::State& st) {
+            const bool saved = k::set_onednn_gemm(onednn);
+            int q = 0;
+            for (auto _ : st) {
+              k::gemm(g.ta, g.tb, g.m, g.n, g.k, (*a)[3 * q], (*a)[3 * q + 1], (*a)[3 * q + 2], 0.0f);
+              benchmark::ClobberMemory();
+              q = (q + 1) % kSets;
+            }
+            k::set_onednn_gemm(saved);
+          })->MinTime(kMinTime)->Repetitions(kReps)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
+    }
+  }
+}
+
 // Console output as usual, plus the real time per iteration of every benchmark for the summary:
 // the median over repetitions (robust to a noisy neighbour), or the single run without them.
 class CollectingReporter : public benchmark::ConsoleReporter {
@@ -258,6 +302,23 @@ void print_summary() {
     if (o == g_ns.end() || d == g_ns.end()) continue;
     std::printf("%-22s %14.0f %14.0f %14.1f %%\n", name.c_str(), o->second, d->second, 100.0 * d->second / o->second);
   }
+  if (g_layer_gemms.empty()) return;
+  std::printf("\nLarge-product backends, iTransformer's layer shapes, operands from memory (1 thread; default "
+              "here: %s)\n", k::blas_name());
+  std::printf("%-22s %14s %14s %14s\n", "shape", "BLAS GFLOP/s", "oneDNN GFLOP/s", "oneDNN / BLAS");
+  double sum_b = 0, sum_o = 0;
+  for (size_t i = 0; i < g_layer_gemms.size(); ++i) {
+    const std::string& name = g_layer_gemms[i];
+    const auto b = g_ns.find("BM_gemm_layer/" + name + "/blas"), o = g_ns.find("BM_gemm_layer/" + name + "/onednn");
+    if (b == g_ns.end() || o == g_ns.end()) continue;
+    const LayerGemm& g = kLayerGemms[i];
+    const double flop = 2.0 * static_cast<double>(g.m * g.n * g.k);
+    sum_b += b->second, sum_o += o->second;
+    // Times are in microseconds: flop / us / 1e3 = GFLOP/s.
+    std::printf("%-22s %14.1f %14.1f %13.2fx\n", name.c_str(), flop / b->second / 1e3, flop / o->second / 1e3,
+                b->second / o->second);
+  }
+  std::printf("%-22s %14.1f %14.1f %13.2fx  (ms: one call of each shape)\n", "all", sum_b / 1e3, sum_o / 1e3, sum_b / sum_o);
 }
 
 }  // namespace
@@ -265,11 +326,12 @@ void print_summary() {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  k::blas_set_num_threads(1);
+  nd::set_num_threads(1);  // every row on one thread (oneDNN's products would otherwise split in panels)
   register_kernels();
   register_gemm(32, 512, 512);
   register_gemm(256, 256, 256);
   register_gemm(1, 512, 512);
+  register_layer_gemms();
   CollectingReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   print_summary();

@@ -9,9 +9,13 @@
 #include <oneapi/dnnl/dnnl.h>
 #include <pthread.h>
 #include <signal.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -39,21 +43,53 @@ int to_blas_int(int64_t v, const char* what) {
 }
 
 #if defined(ND_GEMM_ONEDNN)
-// GEMMs of at least 2^20 multiply-adds go to oneDNN's sgemm (ND_GEMM=blas keeps everything on
-// BLAS): its gain is in the large layer GEMMs (5-20% at one thread, and it scales to two threads
-// where OpenBLAS 0.3.21 does not). Smaller products stay on BLAS: oneDNN's per-call set-up and
-// allocations weigh there, and in TFT's gradient parity case (all products tiny) one small bias
-// gradient built from cancelling terms came out 1.1e-4 from a float64 reference through oneDNN,
-// against 1.6e-5 through OpenBLAS and 3e-6 in PyTorch.
+// GEMMs of at least 2^20 multiply-adds may go to oneDNN's sgemm; smaller products always stay on
+// BLAS: oneDNN's per-call set-up and allocations weigh there, and in TFT's gradient parity case
+// (all products tiny) one small bias gradient built from cancelling terms came out 1.1e-4 from a
+// float64 reference through oneDNN, against 1.6e-5 through OpenBLAS and 3e-6 in PyTorch.
+//
+// Which library takes the large products depends on the CPU (ND_GEMM=onednn|blas overrides):
+// - Intel (Cascade Lake, AVX-512): oneDNN. 5-20% faster than OpenBLAS 0.3.21 on the transformer
+//   layer shapes, and it scales to two threads where OpenBLAS did not (bench/README.md).
+// - Anything else, AMD Zen 3 measured: OpenBLAS (its Zen kernels). oneDNN 2.6's AVX2 sgemm there
+//   fell to 44-65 GFLOP/s on some of iTransformer's shapes once the operands were not in cache
+//   (OpenBLAS 65-80), and the 1-thread iTransformer step took 165 ms against 137 ms with OpenBLAS
+//   (PatchTST: no difference beyond the noise).
 constexpr int64_t kOnednnMinWork = int64_t{1} << 20;
+
+bool cpu_is_intel() {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return false;
+  char vendor[13];
+  std::memcpy(vendor, &ebx, 4);
+  std::memcpy(vendor + 4, &edx, 4);
+  std::memcpy(vendor + 8, &ecx, 4);
+  vendor[12] = '\0';
+  return std::strcmp(vendor, "GenuineIntel") == 0;
+#else
+  return false;
+#endif
+}
+
+// -1: not yet decided; 0: BLAS; 1: oneDNN.
+std::atomic<int> g_onednn{-1};
+
 bool onednn_enabled() {
-  static const bool on = [] {
+  int v = g_onednn.load(std::memory_order_relaxed);
+  if (v < 0) [[unlikely]] {
     const char* env = std::getenv("ND_GEMM");
-    if (!env || !*env || std::strcmp(env, "onednn") == 0) return true;
-    ND_CHECK(std::strcmp(env, "blas") == 0, "ND_GEMM must be 'onednn' or 'blas', got '", env, "'");
-    return false;
-  }();
-  return on;
+    if (!env || !*env) {
+      v = cpu_is_intel() ? 1 : 0;
+    } else {
+      ND_CHECK(std::strcmp(env, "onednn") == 0 || std::strcmp(env, "blas") == 0,
+               "ND_GEMM must be 'onednn' or 'blas', got '", env, "'");
+      v = std::strcmp(env, "onednn") == 0 ? 1 : 0;
+    }
+    int expected = -1;
+    if (!g_onednn.compare_exchange_strong(expected, v, std::memory_order_relaxed)) v = expected;
+  }
+  return v == 1;
 }
 
 // With several threads, a large product is cut into one panel of C per thread and each panel is a
@@ -238,9 +274,32 @@ void blas_set_num_threads(int n) {
 #endif
 }
 
+bool set_onednn_gemm(bool on) {
+#if defined(ND_GEMM_ONEDNN)
+  const bool was = onednn_enabled();
+  g_onednn.store(on ? 1 : 0, std::memory_order_relaxed);
+  return was;
+#else
+  (void)on;
+  return false;
+#endif
+}
+
+bool onednn_gemm_available() {
+#if defined(ND_GEMM_ONEDNN)
+  return true;
+#else
+  return false;
+#endif
+}
+
 const char* blas_name() {
 #if defined(ND_GEMM_ONEDNN)
-  if (!onednn_enabled()) return "BLAS (ND_GEMM=blas)";
+#if defined(ND_BLAS_OPENBLAS)
+  if (!onednn_enabled()) return "OpenBLAS (oneDNN built in, not used on this CPU or with ND_GEMM=blas)";
+#else
+  if (!onednn_enabled()) return "BLAS (oneDNN built in, not used on this CPU or with ND_GEMM=blas)";
+#endif
 #if defined(ND_BLAS_OPENBLAS)
   return "oneDNN sgemm + OpenBLAS";
 #elif defined(ND_BLAS_MKL)

@@ -69,33 +69,40 @@ TEST(KernelsGemm, MatchesNaiveWithStrides) {
 }
 
 TEST(KernelsGemm, LargeProductsMatchNaiveAtAnyThreadCount) {
-  // Products of >= 2^20 multiply-adds (oneDNN when built with it). With several threads they are
-  // split into row panels (m >= n) or column panels (n > m) of a multiple of 16: odd sizes leave a
-  // short last panel, strides and transposes move the panel's base pointers differently. A small
-  // output over a long k (fewer than 32 rows and columns per thread) is not split.
+  // Products of >= 2^20 multiply-adds, through BLAS and through oneDNN when built with it. With
+  // several threads oneDNN's are split into row panels (m >= n) or column panels (n > m) of a
+  // multiple of 16: odd sizes leave a short last panel, strides and transposes move the panel's
+  // base pointers differently. A small output over a long k (fewer than 32 rows and columns per
+  // thread) is not split.
   const int64_t shapes[][3] = {{203, 77, 97}, {45, 301, 111}, {40, 50, 700}};
   const int saved = num_threads();
-  for (const auto& s : shapes) {
-    const int64_t m = s[0], n = s[1], k = s[2];
-    for (int t = 0; t < 4; ++t) {
-      for (float beta : {0.0f, 0.5f}) {
-        const bool ta = t & 1, tb = t & 2;
-        const int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2;
-        const Buf a = random_buf((ta ? k : m) * lda, 0, -1, 1, 1), b = random_buf((tb ? n : k) * ldb, 0, -1, 1, 2);
-        const Buf c0 = random_buf(m * ldc, 0, -1, 1, 3);
-        Buf want = c0;
-        naive_gemm(ta, tb, m, n, k, 0.75f, a.data(), lda, b.data(), ldb, beta, want.data(), ldc);
-        for (int threads : {1, 2, 3}) {
-          SCOPED_TRACE(::testing::Message() << m << "x" << n << "x" << k << " ta=" << ta << " tb=" << tb
-                                            << " beta=" << beta << " threads=" << threads);
-          set_num_threads(threads);
-          Buf got = c0;
-          gemm(ta, tb, m, n, k, 0.75f, a.data(), lda, b.data(), ldb, beta, got.data(), ldc);
-          EXPECT_TRUE(all_close(want, got, 2e-5, 2e-5));
+  const bool saved_onednn = set_onednn_gemm(false);
+  for (bool onednn : {false, true}) {
+    if (onednn && !onednn_gemm_available()) continue;
+    set_onednn_gemm(onednn);
+    for (const auto& s : shapes) {
+      const int64_t m = s[0], n = s[1], k = s[2];
+      for (int t = 0; t < 4; ++t) {
+        for (float beta : {0.0f, 0.5f}) {
+          const bool ta = t & 1, tb = t & 2;
+          const int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2;
+          const Buf a = random_buf((ta ? k : m) * lda, 0, -1, 1, 1), b = random_buf((tb ? n : k) * ldb, 0, -1, 1, 2);
+          const Buf c0 = random_buf(m * ldc, 0, -1, 1, 3);
+          Buf want = c0;
+          naive_gemm(ta, tb, m, n, k, 0.75f, a.data(), lda, b.data(), ldb, beta, want.data(), ldc);
+          for (int threads : {1, 2, 3}) {
+            SCOPED_TRACE(::testing::Message() << m << "x" << n << "x" << k << " ta=" << ta << " tb=" << tb
+                                              << " beta=" << beta << " threads=" << threads << " onednn=" << onednn);
+            set_num_threads(threads);
+            Buf got = c0;
+            gemm(ta, tb, m, n, k, 0.75f, a.data(), lda, b.data(), ldb, beta, got.data(), ldc);
+            EXPECT_TRUE(all_close(want, got, 2e-5, 2e-5));
+          }
         }
       }
     }
   }
+  set_onednn_gemm(saved_onednn);
   set_num_threads(saved);
 }
 
@@ -115,6 +122,8 @@ TEST(KernelsGemm, LargeProductsSurviveSignalStorms) {
   sa.sa_flags = SA_RESTART;
   ASSERT_EQ(sigaction(SIGUSR1, &sa, &old), 0);
   const int saved = num_threads();
+  // The hazard is oneDNN's; it is not the default backend on every CPU.
+  const bool saved_onednn = set_onednn_gemm(true);
   const int64_t m = 96, n = 160, k = 256;  // 3.9M multiply-adds: the large-product path
   const Buf a = random_buf(m * k, 0, -1, 1, 1), b = random_buf(k * n, 0, -1, 1, 2);
   for (int threads : {1, 2}) {
@@ -144,6 +153,7 @@ TEST(KernelsGemm, LargeProductsSurviveSignalStorms) {
     EXPECT_EQ(mismatches, 0);
     EXPECT_GT(g_signals_handled.load(), 100) << "the storm did not reach the process; the test proves nothing";
   }
+  set_onednn_gemm(saved_onednn);
   set_num_threads(saved);
   sigaction(SIGUSR1, &old, nullptr);
 }
@@ -252,6 +262,9 @@ TEST(KernelsGemm, Gemv) {
 
 TEST(KernelsGemm, BlasInfo) {
   EXPECT_STRNE(blas_name(), "");
+  const bool saved = set_onednn_gemm(true);
+  EXPECT_EQ(set_onednn_gemm(false), onednn_gemm_available());  // reports what was in effect
+  EXPECT_FALSE(set_onednn_gemm(saved));
   blas_set_num_threads(1);  // must not throw or crash
 }
 

@@ -29,6 +29,13 @@ void gemm_strided_batched(bool ta, bool tb, int64_t batch, int64_t m, int64_t n,
 // y[m] = alpha * op(A) x + beta * y.
 void gemv(bool ta, int64_t m, int64_t n, float alpha, const float* a, const float* x, float beta, float* y);
 
+// Large products (>= 2^20 multiply-adds) through oneDNN's sgemm (true) or the BLAS library
+// (false). The default depends on the CPU (oneDNN on Intel, BLAS elsewhere; ND_GEMM=onednn|blas
+// overrides it, see the README's Knobs). Returns the previous setting. Without oneDNN in the build
+// this does nothing and returns false. Not meant to be flipped while other threads run GEMMs.
+bool set_onednn_gemm(bool on);
+bool onednn_gemm_available();
+
 // Threads BLAS may use (set by nd::set_num_threads).
 void blas_set_num_threads(int n);
 const char* blas_name();
