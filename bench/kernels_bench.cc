@@ -229,9 +229,8 @@ void register_gemm(int64_t m, int64_t n, int64_t kk) {
   })->MinTime(kMinTime)->Repetitions(kReps)->ReportAggregatesOnly(true)->Unit(benchmark::kNanosecond);
 }
 
-// The large-product backends side by side (nd::kernels::set_onednn_gemm) on iTransformer's layer
-// shapes at NeuralForecast's defaults (224 token rows, hidden 512, feed-forward 2048; forward NT,
-// backward NN and TN), operands rotating over 16 sets (~60 MB) so that they come from memory or
+// The large-product backends side by side (nd::kernels::set_gemm_backend) on the layer shapes of
+// iTransformer and PatchTST at NeuralForecast's defaults (forward NT, backward NN and TN), operands rotating over 16 sets (~60 MB) so that they come from memory or
 // L3 as in a training step, not from L1/L2 as in a loop over one set. Used to pick the default
 // backend per CPU vendor (kernels/gemm.cc).
 struct LayerGemm {
@@ -241,7 +240,13 @@ struct LayerGemm {
 const LayerGemm kLayerGemms[] = {{224, 512, 512, false, true},  {224, 2048, 512, false, true},
                                  {224, 512, 2048, false, true}, {224, 512, 2048, false, false},
                                  {224, 2048, 512, false, false}, {2048, 512, 224, true, false},
-                                 {512, 2048, 224, true, false},  {512, 512, 224, true, false}};
+                                 {512, 2048, 224, true, false},  {512, 512, 224, true, false},
+                                 // PatchTST's (12288 patch tokens, hidden 128, feed-forward 256)
+                                 {12288, 128, 128, false, true}, {12288, 256, 128, false, true},
+                                 {12288, 128, 256, false, true}, {12288, 128, 128, false, false},
+                                 {12288, 128, 256, false, false}, {12288, 256, 128, false, false},
+                                 {128, 128, 12288, true, false}, {256, 128, 12288, true, false},
+                                 {128, 256, 12288, true, false}};
 std::vector<std::string> g_layer_gemms;
 
 std::string layer_gemm_name(const LayerGemm& g) {
@@ -259,14 +264,14 @@ void register_layer_gemms() {
     for (bool onednn : {false, true}) {
       benchmark::RegisterBenchmark(
           ("BM_gemm_layer/" + name + (onednn ? "/onednn" : "/blas")).c_str(), [a, g, onednn](benchmark::State& st) {
-            const bool saved = k::set_onednn_gemm(onednn);
+            const k::GemmBackend saved = k::set_gemm_backend(onednn ? k::GemmBackend::kOnednn : k::GemmBackend::kBlas);
             int q = 0;
             for (auto _ : st) {
               k::gemm(g.ta, g.tb, g.m, g.n, g.k, (*a)[3 * q], (*a)[3 * q + 1], (*a)[3 * q + 2], 0.0f);
               benchmark::ClobberMemory();
               q = (q + 1) % kSets;
             }
-            k::set_onednn_gemm(saved);
+            k::set_gemm_backend(saved);
           })->MinTime(kMinTime)->Repetitions(kReps)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
     }
   }

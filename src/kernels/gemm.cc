@@ -48,13 +48,18 @@ int to_blas_int(int64_t v, const char* what) {
 // (all products tiny) one small bias gradient built from cancelling terms came out 1.1e-4 from a
 // float64 reference through oneDNN, against 1.6e-5 through OpenBLAS and 3e-6 in PyTorch.
 //
-// Which library takes the large products depends on the CPU (ND_GEMM=onednn|blas overrides):
-// - Intel (Cascade Lake, AVX-512): oneDNN. 5-20% faster than OpenBLAS 0.3.21 on the transformer
-//   layer shapes, and it scales to two threads where OpenBLAS did not (bench/README.md).
-// - Anything else, AMD Zen 3 measured: OpenBLAS (its Zen kernels). oneDNN 2.6's AVX2 sgemm there
-//   fell to 44-65 GFLOP/s on some of iTransformer's shapes once the operands were not in cache
-//   (OpenBLAS 65-80), and the 1-thread iTransformer step took 165 ms against 137 ms with OpenBLAS
-//   (PatchTST: no difference beyond the noise).
+// Which library takes the large products depends on the CPU and the shape (ND_GEMM=onednn|blas|
+// byshape overrides it; `kernels_bench --benchmark_filter=gemm_layer` prints both side by side):
+// - Intel (Cascade Lake, AVX-512): oneDNN throughout. 5-20% faster than OpenBLAS 0.3.21 on the
+//   transformer layer shapes, and it scales to two threads where OpenBLAS did not (bench/README.md).
+// - Anything else (AMD Zen 3 measured): by shape. oneDNN 2.6's AVX2 sgemm is 1.03-1.35x faster
+//   than OpenBLAS's Zen kernels on PatchTST's tall products (12288 token rows against 128-256
+//   columns), but fell to 0.72-0.73x on two of iTransformer's weight-gradient products (k = 224
+//   token rows, m = 512 / 2048) once the operands came from memory. In the training steps at one
+//   thread (3 alternating runs each): iTransformer 122-127 ms with OpenBLAS, 155-161 ms with
+//   oneDNN; PatchTST within the noise either way (fastest steps 535-576 ms with OpenBLAS, 527-556
+//   with oneDNN). The rule: oneDNN when the longest dimension is at least kOnednnLongDim (4096),
+//   which takes all of PatchTST's products and none of iTransformer's.
 constexpr int64_t kOnednnMinWork = int64_t{1} << 20;
 
 bool cpu_is_intel() {
@@ -72,24 +77,40 @@ bool cpu_is_intel() {
 #endif
 }
 
-// -1: not yet decided; 0: BLAS; 1: oneDNN.
-std::atomic<int> g_onednn{-1};
+// -1: not yet decided; otherwise a GemmBackend.
+std::atomic<int> g_backend{-1};
 
-bool onednn_enabled() {
-  int v = g_onednn.load(std::memory_order_relaxed);
+GemmBackend current_backend() {
+  int v = g_backend.load(std::memory_order_relaxed);
   if (v < 0) [[unlikely]] {
     const char* env = std::getenv("ND_GEMM");
     if (!env || !*env) {
-      v = cpu_is_intel() ? 1 : 0;
+      v = static_cast<int>(cpu_is_intel() ? GemmBackend::kOnednn : GemmBackend::kByShape);
+    } else if (std::strcmp(env, "onednn") == 0) {
+      v = static_cast<int>(GemmBackend::kOnednn);
+    } else if (std::strcmp(env, "blas") == 0) {
+      v = static_cast<int>(GemmBackend::kBlas);
     } else {
-      ND_CHECK(std::strcmp(env, "onednn") == 0 || std::strcmp(env, "blas") == 0,
-               "ND_GEMM must be 'onednn' or 'blas', got '", env, "'");
-      v = std::strcmp(env, "onednn") == 0 ? 1 : 0;
+      ND_CHECK(std::strcmp(env, "byshape") == 0, "ND_GEMM must be 'onednn', 'blas' or 'byshape', got '", env, "'");
+      v = static_cast<int>(GemmBackend::kByShape);
     }
     int expected = -1;
-    if (!g_onednn.compare_exchange_strong(expected, v, std::memory_order_relaxed)) v = expected;
+    if (!g_backend.compare_exchange_strong(expected, v, std::memory_order_relaxed)) v = expected;
   }
-  return v == 1;
+  return static_cast<GemmBackend>(v);
+}
+
+bool use_onednn(int64_t m, int64_t n, int64_t k) {
+  if (m * n * k < kOnednnMinWork) return false;
+  switch (current_backend()) {
+    case GemmBackend::kOnednn:
+      return true;
+    case GemmBackend::kByShape:
+      return std::max({m, n, k}) >= kOnednnLongDim;
+    case GemmBackend::kBlas:
+      break;
+  }
+  return false;
 }
 
 // With several threads, a large product is cut into one panel of C per thread and each panel is a
@@ -188,11 +209,11 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
   // BLAS rejects a leading dimension below the stored row length even when it is never used.
   const int64_t a_cols = ta ? m : k, b_cols = tb ? k : n;
 #if defined(ND_GEMM_ONEDNN)
-  // oneDNN's JIT sgemm (large products, see onednn_enabled): 5-20% faster than OpenBLAS 0.3.21 on the
+  // oneDNN's JIT sgemm (large products, see use_onednn): 5-20% faster than OpenBLAS 0.3.21 on the
   // transformer layer shapes in a standalone side-by-side loop (the in-step A/B is in
   // bench/README.md), and beta = 0 does not cost a separate pass zeroing C.
   // It uses the same OpenMP pool as parallel_for and runs inline inside a parallel region.
-  if (!use_ref() && onednn_enabled() && m * n * k >= kOnednnMinWork) {
+  if (!use_ref() && use_onednn(m, n, k)) {
     lda = std::max(lda, a_cols);
     ldb = std::max(ldb, b_cols);
     ldc = std::max(ldc, n);
@@ -274,14 +295,22 @@ void blas_set_num_threads(int n) {
 #endif
 }
 
-bool set_onednn_gemm(bool on) {
+GemmBackend gemm_backend() {
 #if defined(ND_GEMM_ONEDNN)
-  const bool was = onednn_enabled();
-  g_onednn.store(on ? 1 : 0, std::memory_order_relaxed);
+  return current_backend();
+#else
+  return GemmBackend::kBlas;
+#endif
+}
+
+GemmBackend set_gemm_backend(GemmBackend b) {
+#if defined(ND_GEMM_ONEDNN)
+  const GemmBackend was = current_backend();
+  g_backend.store(static_cast<int>(b), std::memory_order_relaxed);
   return was;
 #else
-  (void)on;
-  return false;
+  (void)b;
+  return GemmBackend::kBlas;
 #endif
 }
 
@@ -295,10 +324,11 @@ bool onednn_gemm_available() {
 
 const char* blas_name() {
 #if defined(ND_GEMM_ONEDNN)
+  if (current_backend() == GemmBackend::kBlas) return "BLAS only (oneDNN built in, switched off)";
 #if defined(ND_BLAS_OPENBLAS)
-  if (!onednn_enabled()) return "OpenBLAS (oneDNN built in, not used on this CPU or with ND_GEMM=blas)";
+  if (current_backend() == GemmBackend::kByShape) return "oneDNN sgemm (long products) + OpenBLAS";
 #else
-  if (!onednn_enabled()) return "BLAS (oneDNN built in, not used on this CPU or with ND_GEMM=blas)";
+  if (current_backend() == GemmBackend::kByShape) return "oneDNN sgemm (long products) + BLAS";
 #endif
 #if defined(ND_BLAS_OPENBLAS)
   return "oneDNN sgemm + OpenBLAS";

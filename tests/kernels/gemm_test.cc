@@ -76,10 +76,10 @@ TEST(KernelsGemm, LargeProductsMatchNaiveAtAnyThreadCount) {
   // thread) is not split.
   const int64_t shapes[][3] = {{203, 77, 97}, {45, 301, 111}, {40, 50, 700}};
   const int saved = num_threads();
-  const bool saved_onednn = set_onednn_gemm(false);
+  const GemmBackend saved_backend = gemm_backend();
   for (bool onednn : {false, true}) {
     if (onednn && !onednn_gemm_available()) continue;
-    set_onednn_gemm(onednn);
+    set_gemm_backend(onednn ? GemmBackend::kOnednn : GemmBackend::kBlas);
     for (const auto& s : shapes) {
       const int64_t m = s[0], n = s[1], k = s[2];
       for (int t = 0; t < 4; ++t) {
@@ -102,7 +102,7 @@ TEST(KernelsGemm, LargeProductsMatchNaiveAtAnyThreadCount) {
       }
     }
   }
-  set_onednn_gemm(saved_onednn);
+  set_gemm_backend(saved_backend);
   set_num_threads(saved);
 }
 
@@ -123,7 +123,7 @@ TEST(KernelsGemm, LargeProductsSurviveSignalStorms) {
   ASSERT_EQ(sigaction(SIGUSR1, &sa, &old), 0);
   const int saved = num_threads();
   // The hazard is oneDNN's; it is not the default backend on every CPU.
-  const bool saved_onednn = set_onednn_gemm(true);
+  const GemmBackend saved_backend = set_gemm_backend(GemmBackend::kOnednn);
   const int64_t m = 96, n = 160, k = 256;  // 3.9M multiply-adds: the large-product path
   const Buf a = random_buf(m * k, 0, -1, 1, 1), b = random_buf(k * n, 0, -1, 1, 2);
   for (int threads : {1, 2}) {
@@ -153,7 +153,7 @@ TEST(KernelsGemm, LargeProductsSurviveSignalStorms) {
     EXPECT_EQ(mismatches, 0);
     EXPECT_GT(g_signals_handled.load(), 100) << "the storm did not reach the process; the test proves nothing";
   }
-  set_onednn_gemm(saved_onednn);
+  set_gemm_backend(saved_backend);
   set_num_threads(saved);
   sigaction(SIGUSR1, &old, nullptr);
 }
@@ -262,9 +262,49 @@ TEST(KernelsGemm, Gemv) {
 
 TEST(KernelsGemm, BlasInfo) {
   EXPECT_STRNE(blas_name(), "");
-  const bool saved = set_onednn_gemm(true);
-  EXPECT_EQ(set_onednn_gemm(false), onednn_gemm_available());  // reports what was in effect
-  EXPECT_FALSE(set_onednn_gemm(saved));
+  const GemmBackend saved = gemm_backend();
+  if (!onednn_gemm_available()) {
+    EXPECT_EQ(saved, GemmBackend::kBlas);
+    return;
+  }
+  EXPECT_EQ(set_gemm_backend(GemmBackend::kOnednn), saved);  // reports what was in effect
+  EXPECT_EQ(set_gemm_backend(GemmBackend::kByShape), GemmBackend::kOnednn);
+  EXPECT_EQ(gemm_backend(), GemmBackend::kByShape);
+  set_gemm_backend(saved);
+}
+
+// The by-shape rule (the default off Intel) sends a product to oneDNN when its longest dimension
+// is at least kOnednnLongDim. The two libraries round differently, so a product equals, bit for
+// bit, the one computed with the library the rule names, and not always the other's.
+TEST(KernelsGemm, ByShapeRoutesLongProductsToOnednn) {
+  if (!onednn_gemm_available()) GTEST_SKIP() << "built without oneDNN";
+  const int saved_threads = num_threads();
+  set_num_threads(1);
+  const GemmBackend saved = gemm_backend();
+  struct Shape {
+    int64_t m, n, k;
+    bool onednn;
+  };
+  const Shape shapes[] = {{kOnednnLongDim, 24, 40, true}, {24, 40, kOnednnLongDim, true},
+                          {kOnednnLongDim - 1, 24, 40, false}, {224, 512, 224, false}};
+  bool any_differs = false;
+  for (const Shape& s : shapes) {
+    SCOPED_TRACE(::testing::Message() << s.m << "x" << s.n << "x" << s.k);
+    const Buf a = random_buf(s.m * s.k, 0, -1, 1, 7), b = random_buf(s.k * s.n, 0, -1, 1, 8);
+    Buf by_blas(s.m * s.n), by_onednn(s.m * s.n), by_shape(s.m * s.n);
+    set_gemm_backend(GemmBackend::kBlas);
+    gemm(false, false, s.m, s.n, s.k, a.data(), b.data(), by_blas.data(), 0.0f);
+    set_gemm_backend(GemmBackend::kOnednn);
+    gemm(false, false, s.m, s.n, s.k, a.data(), b.data(), by_onednn.data(), 0.0f);
+    set_gemm_backend(GemmBackend::kByShape);
+    gemm(false, false, s.m, s.n, s.k, a.data(), b.data(), by_shape.data(), 0.0f);
+    const Buf& want = s.onednn ? by_onednn : by_blas;
+    EXPECT_EQ(std::memcmp(want.data(), by_shape.data(), want.size() * sizeof(float)), 0);
+    any_differs |= std::memcmp(by_blas.data(), by_onednn.data(), by_blas.size() * sizeof(float)) != 0;
+  }
+  EXPECT_TRUE(any_differs) << "the two libraries gave the same bits everywhere; the test cannot tell them apart";
+  set_gemm_backend(saved);
+  set_num_threads(saved_threads);
   blas_set_num_threads(1);  // must not throw or crash
 }
 

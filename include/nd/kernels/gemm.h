@@ -29,11 +29,18 @@ void gemm_strided_batched(bool ta, bool tb, int64_t batch, int64_t m, int64_t n,
 // y[m] = alpha * op(A) x + beta * y.
 void gemv(bool ta, int64_t m, int64_t n, float alpha, const float* a, const float* x, float beta, float* y);
 
-// Large products (>= 2^20 multiply-adds) through oneDNN's sgemm (true) or the BLAS library
-// (false). The default depends on the CPU (oneDNN on Intel, BLAS elsewhere; ND_GEMM=onednn|blas
-// overrides it, see the README's Knobs). Returns the previous setting. Without oneDNN in the build
-// this does nothing and returns false. Not meant to be flipped while other threads run GEMMs.
-bool set_onednn_gemm(bool on);
+// Which library takes the large products (>= 2^20 multiply-adds; smaller ones always use BLAS):
+// kBlas, kOnednn, or kByShape: oneDNN when the product's longest dimension is at least
+// kOnednnLongDim, BLAS otherwise. The default depends on the CPU: kOnednn on Intel, kByShape
+// elsewhere; ND_GEMM=onednn|blas|byshape overrides it (see the README's Knobs and kernels/gemm.cc
+// for the measurements behind the rule). Without oneDNN in the build everything is BLAS and
+// gemm_backend() says kBlas.
+enum class GemmBackend : int { kBlas = 0, kOnednn = 1, kByShape = 2 };
+inline constexpr int64_t kOnednnLongDim = 4096;
+GemmBackend gemm_backend();
+// Sets the backend (tests, benchmarks) and returns the previous one; a no-op returning kBlas
+// without oneDNN. Not meant to be changed while other threads run GEMMs.
+GemmBackend set_gemm_backend(GemmBackend b);
 bool onednn_gemm_available();
 
 // Threads BLAS may use (set by nd::set_num_threads).
