@@ -42,6 +42,20 @@ int to_blas_int(int64_t v, const char* what) {
   return static_cast<int>(v);
 }
 
+// Products of at least 2^20 multiply-adds are "large": with several threads they are cut into one
+// panel of C per thread, each a one-thread library call (below), and they may go to oneDNN.
+constexpr int64_t kLargeWork = int64_t{1} << 20;
+
+// The panel split: panels along the longer of m and n, a multiple of kPanelAlign rows / columns
+// each (whole cache lines of C when split by columns); every element keeps the full-k sum of a
+// one-thread call. The libraries' own threading of the same call left one thread waiting at the
+// end: with oneDNN on a Cascade Lake the layer shapes of iTransformer (m = 224 token rows) and
+// PatchTST were 5-15% slower per training step at two threads (A/B in bench/README.md); with
+// OpenBLAS 0.3.21 on an AMD Zen 3, 9 alternating pairs of 2-thread iTransformer runs: panels
+// faster in 7, median step 79.1 ms against 82.4 ms threaded by OpenBLAS (a few percent, on a
+// noisy machine).
+constexpr int64_t kPanelAlign = 16;
+
 #if defined(ND_GEMM_ONEDNN)
 // GEMMs of at least 2^20 multiply-adds may go to oneDNN's sgemm; smaller products always stay on
 // BLAS: oneDNN's per-call set-up and allocations weigh there, and in TFT's gradient parity case
@@ -60,8 +74,6 @@ int to_blas_int(int64_t v, const char* what) {
 //   oneDNN; PatchTST within the noise either way (fastest steps 535-576 ms with OpenBLAS, 527-556
 //   with oneDNN). The rule: oneDNN when the longest dimension is at least kOnednnLongDim (4096),
 //   which takes all of PatchTST's products and none of iTransformer's.
-constexpr int64_t kOnednnMinWork = int64_t{1} << 20;
-
 bool cpu_is_intel() {
 #if defined(__x86_64__) || defined(__i386__)
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
@@ -101,7 +113,7 @@ GemmBackend current_backend() {
 }
 
 bool use_onednn(int64_t m, int64_t n, int64_t k) {
-  if (m * n * k < kOnednnMinWork) return false;
+  if (m * n * k < kLargeWork) return false;
   switch (current_backend()) {
     case GemmBackend::kOnednn:
       return true;
@@ -112,13 +124,6 @@ bool use_onednn(int64_t m, int64_t n, int64_t k) {
   }
   return false;
 }
-
-// With several threads, a large product is cut into one panel of C per thread and each panel is a
-// one-thread oneDNN call (inside the parallel region oneDNN runs inline). oneDNN's own threading
-// of the same call left one thread waiting at the end: the layer shapes of iTransformer
-// (m = 224 token rows) and PatchTST were 5-15% slower per training step at two threads (A/B in
-// bench/README.md). oneDNN never starts threads of its own here (see OnednnCallScope).
-constexpr int64_t kPanelAlign = 16;
 
 // oneDNN's JIT sgemm kernels (2.x up to 3.11.1, oneDNN issue #4845) point the stack pointer into
 // their heap workspace while they run, so a signal handled on that thread writes its frame into
@@ -208,44 +213,50 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
   }
   // BLAS rejects a leading dimension below the stored row length even when it is never used.
   const int64_t a_cols = ta ? m : k, b_cols = tb ? k : n;
+  lda = std::max(lda, a_cols);
+  ldb = std::max(ldb, b_cols);
+  ldc = std::max(ldc, n);
+  // Large products through oneDNN's JIT sgemm where use_onednn says so (beta = 0 costs no separate
+  // pass zeroing C there); it uses the same OpenMP pool as parallel_for and runs inline inside a
+  // parallel region, and never starts threads of its own here (see OnednnCallScope).
 #if defined(ND_GEMM_ONEDNN)
-  // oneDNN's JIT sgemm (large products, see use_onednn): 5-20% faster than OpenBLAS 0.3.21 on the
-  // transformer layer shapes in a standalone side-by-side loop (the in-step A/B is in
-  // bench/README.md), and beta = 0 does not cost a separate pass zeroing C.
-  // It uses the same OpenMP pool as parallel_for and runs inline inside a parallel region.
-  if (!use_ref() && use_onednn(m, n, k)) {
-    lda = std::max(lda, a_cols);
-    ldb = std::max(ldb, b_cols);
-    ldc = std::max(ldc, n);
-    // Panels along the longer of m and n, a multiple of 16 rows / columns each (whole cache lines
-    // of C when split by columns); every element keeps the full-k sum of a one-thread call.
-    const int nt = in_parallel_region() ? 1 : num_threads();
-    const bool split_m = m >= n;
-    const int64_t dim = split_m ? m : n;
-    if (nt == 1) {
-      onednn_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-      return;
-    }
-    if (dim >= 2 * kPanelAlign * nt) {
-      const int64_t panel = (dim + nt * kPanelAlign - 1) / (nt * kPanelAlign) * kPanelAlign;
-      const int64_t panels = (dim + panel - 1) / panel;
-      parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
-        for (int64_t p = p0; p < p1; ++p) {
-          const int64_t lo = p * panel, len = std::min(dim, lo + panel) - lo;
-          if (split_m)
-            onednn_sgemm(ta, tb, len, n, k, alpha, ta ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc, ldc);
-          else
-            onednn_sgemm(ta, tb, m, len, k, alpha, a, lda, tb ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc);
-        }
-      });
-      return;
-    }
-    // A small output over a long k (fewer than 32 rows and columns per thread): threaded BLAS.
-  }
+  const bool onednn = !use_ref() && use_onednn(m, n, k);
 #endif
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, to_blas_int(m, "m"),
-              to_blas_int(n, "n"), to_blas_int(k, "k"), alpha, a, to_blas_int(std::max(lda, a_cols), "lda"), b,
-              to_blas_int(std::max(ldb, b_cols), "ldb"), beta, c, to_blas_int(std::max(ldc, n), "ldc"));
+  auto blas = [&](int64_t pm, int64_t pn, const float* pa, const float* pb, float* pc) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, to_blas_int(pm, "m"),
+                to_blas_int(pn, "n"), to_blas_int(k, "k"), alpha, pa, to_blas_int(lda, "lda"), pb,
+                to_blas_int(ldb, "ldb"), beta, pc, to_blas_int(ldc, "ldc"));
+  };
+  auto call = [&](int64_t pm, int64_t pn, const float* pa, const float* pb, float* pc) {
+#if defined(ND_GEMM_ONEDNN)
+    if (onednn) return onednn_sgemm(ta, tb, pm, pn, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+#endif
+    blas(pm, pn, pa, pb, pc);
+  };
+  const int nt = in_parallel_region() ? 1 : num_threads();
+  const bool split_m = m >= n;
+  const int64_t dim = split_m ? m : n;
+  if (nt > 1 && m * n * k >= kLargeWork && dim >= 2 * kPanelAlign * nt) {
+    const int64_t panel = (dim + nt * kPanelAlign - 1) / (nt * kPanelAlign) * kPanelAlign;
+    const int64_t panels = (dim + panel - 1) / panel;
+    parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t lo = p * panel, len = std::min(dim, lo + panel) - lo;
+        if (split_m)
+          call(len, n, ta ? a + lo : a + lo * lda, b, c + lo * ldc);
+        else
+          call(m, len, a, tb ? b + lo * ldb : b + lo, c + lo);
+      }
+    });
+    return;
+  }
+  // One call: one thread, a product too small to split (threaded BLAS when nt > 1), or a small
+  // output over a long k (fewer than 32 rows and columns per thread: threaded BLAS, not oneDNN,
+  // whose call would run on one thread).
+  if (nt > 1)
+    blas(m, n, a, b, c);
+  else
+    call(m, n, a, b, c);
 }
 
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c, float beta) {

@@ -70,7 +70,7 @@ TEST(KernelsGemm, MatchesNaiveWithStrides) {
 
 TEST(KernelsGemm, LargeProductsMatchNaiveAtAnyThreadCount) {
   // Products of >= 2^20 multiply-adds, through BLAS and through oneDNN when built with it. With
-  // several threads oneDNN's are split into row panels (m >= n) or column panels (n > m) of a
+  // several threads they are split into row panels (m >= n) or column panels (n > m) of a
   // multiple of 16: odd sizes leave a short last panel, strides and transposes move the panel's
   // base pointers differently. A small output over a long k (fewer than 32 rows and columns per
   // thread) is not split.
