@@ -230,9 +230,9 @@ void register_gemm(int64_t m, int64_t n, int64_t kk) {
 }
 
 // The large-product backends side by side (nd::kernels::set_gemm_backend) on the layer shapes of
-// iTransformer and PatchTST at NeuralForecast's defaults (forward NT, backward NN and TN), operands rotating over 16 sets (~60 MB) so that they come from memory or
-// L3 as in a training step, not from L1/L2 as in a loop over one set. Used to pick the default
-// backend per CPU vendor (kernels/gemm.cc).
+// iTransformer and PatchTST at NeuralForecast's defaults (forward NT, backward NN and TN), operands
+// rotating over 16 sets so that they come from memory or L3 as in a training step, not from L1/L2
+// as in a loop over one set. The measurements behind the default backend (kernels/gemm.cc).
 struct LayerGemm {
   int64_t m, n, k;
   bool ta, tb;
@@ -308,8 +308,8 @@ void print_summary() {
     std::printf("%-22s %14.0f %14.0f %14.1f %%\n", name.c_str(), o->second, d->second, 100.0 * d->second / o->second);
   }
   if (g_layer_gemms.empty()) return;
-  std::printf("\nLarge-product backends, iTransformer's layer shapes, operands from memory (1 thread; default "
-              "here: %s)\n", k::blas_name());
+  std::printf("\nLarge-product backends, iTransformer's and PatchTST's layer shapes, operands from memory "
+              "(1 thread; default here: %s)\n", k::blas_name());
   std::printf("%-22s %14s %14s %14s\n", "shape", "BLAS GFLOP/s", "oneDNN GFLOP/s", "oneDNN / BLAS");
   double sum_b = 0, sum_o = 0;
   for (size_t i = 0; i < g_layer_gemms.size(); ++i) {
@@ -323,7 +323,8 @@ void print_summary() {
     std::printf("%-22s %14.1f %14.1f %13.2fx\n", name.c_str(), flop / b->second / 1e3, flop / o->second / 1e3,
                 b->second / o->second);
   }
-  std::printf("%-22s %14.1f %14.1f %13.2fx  (ms: one call of each shape)\n", "all", sum_b / 1e3, sum_o / 1e3, sum_b / sum_o);
+  std::printf("%-22s %14.1f %14.1f %13.2fx  (ms: one call of each shape)\n", "all", sum_b / 1e3, sum_o / 1e3,
+              sum_b / sum_o);
 }
 
 }  // namespace

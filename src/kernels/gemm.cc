@@ -68,7 +68,7 @@ constexpr int64_t kPanelAlign = 16;
 //   transformer layer shapes, and it scales to two threads where OpenBLAS did not (bench/README.md).
 // - Anything else (AMD Zen 3 measured): by shape. oneDNN 2.6's AVX2 sgemm is 1.03-1.35x faster
 //   than OpenBLAS's Zen kernels on PatchTST's tall products (12288 token rows against 128-256
-//   columns), but fell to 0.72-0.73x on two of iTransformer's weight-gradient products (k = 224
+//   columns), but fell to 0.70-0.75x on two of iTransformer's weight-gradient products (k = 224
 //   token rows, m = 512 / 2048) once the operands came from memory. In the training steps at one
 //   thread (3 alternating runs each): iTransformer 122-127 ms with OpenBLAS, 155-161 ms with
 //   oneDNN; PatchTST within the noise either way (fastest steps 535-576 ms with OpenBLAS, 527-556
@@ -333,29 +333,29 @@ bool onednn_gemm_available() {
 #endif
 }
 
+#if defined(ND_BLAS_OPENBLAS)
+#define ND_BLAS_LIB_NAME "OpenBLAS"
+#elif defined(ND_BLAS_MKL)
+#define ND_BLAS_LIB_NAME "MKL"
+#elif defined(ND_BLAS_BLIS)
+#define ND_BLAS_LIB_NAME "BLIS"
+#else
+#define ND_BLAS_LIB_NAME "CBLAS"
+#endif
+
 const char* blas_name() {
 #if defined(ND_GEMM_ONEDNN)
-  if (current_backend() == GemmBackend::kBlas) return "BLAS only (oneDNN built in, switched off)";
-#if defined(ND_BLAS_OPENBLAS)
-  if (current_backend() == GemmBackend::kByShape) return "oneDNN sgemm (long products) + OpenBLAS";
+  switch (current_backend()) {
+    case GemmBackend::kBlas:
+      return ND_BLAS_LIB_NAME " only (oneDNN built in, switched off)";
+    case GemmBackend::kByShape:
+      return "oneDNN sgemm (long products) + " ND_BLAS_LIB_NAME;
+    case GemmBackend::kOnednn:
+      break;
+  }
+  return "oneDNN sgemm + " ND_BLAS_LIB_NAME;
 #else
-  if (current_backend() == GemmBackend::kByShape) return "oneDNN sgemm (long products) + BLAS";
-#endif
-#if defined(ND_BLAS_OPENBLAS)
-  return "oneDNN sgemm + OpenBLAS";
-#elif defined(ND_BLAS_MKL)
-  return "oneDNN sgemm + MKL";
-#else
-  return "oneDNN sgemm + BLIS";
-#endif
-#elif defined(ND_BLAS_OPENBLAS)
-  return "OpenBLAS";
-#elif defined(ND_BLAS_MKL)
-  return "MKL";
-#elif defined(ND_BLAS_BLIS)
-  return "BLIS";
-#else
-  return "CBLAS";
+  return ND_BLAS_LIB_NAME;
 #endif
 }
 
