@@ -1,4 +1,5 @@
-// Arena: chunked bump allocator with block merging on reset (see nd/core/arena.h).
+// Arena: chunked bump allocator; large steps live in one reserved address range (see
+// nd/core/arena.h).
 #include "nd/core/arena.h"
 
 #include <algorithm>
@@ -6,6 +7,7 @@
 #include <cstring>
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "nd/core/error.h"
 
@@ -27,6 +29,17 @@ bool use_huge_pages() {
   }();
   return on;
 }
+
+// The reservation: address space for as many bytes as the machine has memory (a step cannot use
+// more without swapping), committed page by page as the bump pointer first touches it.
+// MAP_NORESERVE keeps it out of the kernel's overcommit accounting; where the kernel refuses
+// anyway (overcommit_memory = 2, an address-space ulimit) the arena falls back to heap blocks.
+size_t reservation_bytes(size_t min_bytes) {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  const size_t ram = pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : 0;
+  const size_t want = std::max(ram, min_bytes);
+  return (want + kHuge - 1) / kHuge * kHuge;
+}
 }  // namespace
 
 Arena::Arena(size_t initial_bytes) {
@@ -35,11 +48,36 @@ Arena::Arena(size_t initial_bytes) {
 }
 
 Arena::~Arena() {
-  for (auto& b : blocks_) std::free(b.p);
+  for (auto& b : blocks_) release(b);
+}
+
+void Arena::release(const Block& b) {
+  if (b.map_base)
+    munmap(b.map_base, b.map_len);
+  else
+    std::free(b.p);
+}
+
+bool Arena::reserve(size_t min_bytes) {
+  const size_t len = reservation_bytes(min_bytes) + kHuge;  // + room to start on a 2 MB boundary
+  void* base = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) return false;
+  const uintptr_t start = (reinterpret_cast<uintptr_t>(base) + kHuge - 1) / kHuge * kHuge;
+  auto* p = reinterpret_cast<std::byte*>(start);
+  const size_t size = len - (start - reinterpret_cast<uintptr_t>(base));  // >= the reservation
+  if (use_huge_pages()) (void)madvise(p, size, MADV_HUGEPAGE);  // advice only
+  blocks_.push_back({p, size, 0, 0, base, len});
+  current_ = blocks_.size() - 1;
+  reserved_ = true;
+  return true;
 }
 
 void Arena::add_block(size_t min_bytes) {
   size_t sz = round_up(min_bytes);
+  // A step that outgrows the small blocks moves into one reservation: its pages are touched once,
+  // where growing blocks and merging them on reset (below) touch a step's memory twice, which
+  // for a multi-GB step is seconds of the kernel zeroing pages in its first two steps.
+  if (!reserved_ && sz >= 2 * kHuge && reserve(sz)) return;
   std::byte* p = nullptr;
   if (sz >= 2 * kHuge && use_huge_pages()) {
     sz = (sz + kHuge - 1) / kHuge * kHuge;
@@ -49,7 +87,7 @@ void Arena::add_block(size_t min_bytes) {
     p = static_cast<std::byte*>(std::aligned_alloc(kAlign, sz));
   }
   ND_CHECK(p != nullptr, "out of memory: arena block of ", sz, " bytes");
-  blocks_.push_back({p, sz, 0});
+  blocks_.push_back({p, sz, 0, 0, nullptr, 0});
   current_ = blocks_.size() - 1;
 }
 
@@ -69,6 +107,7 @@ void* Arena::alloc_bytes(size_t bytes) {
   }
   void* p = b->p + b->used;
   b->used += bytes;
+  b->high = std::max(b->high, b->used);
   peak_ = std::max(peak_, used());
   return p;
 }
@@ -80,11 +119,11 @@ float* Arena::alloc_zeroed(int64_t n) {
 }
 
 void Arena::reset() {
-  if (blocks_.size() > 1) {
+  if (blocks_.size() > 1 && !reserved_) {
     // Merge into one block holding the largest step so far (peak_: the bytes handed out, which
     // one block holds without the unused block tails). Not the blocks' total: growth by doubling
     // leaves that up to ~2x the peak, which for a multi-GB step is more than the machine has.
-    for (auto& b : blocks_) std::free(b.p);
+    for (auto& b : blocks_) release(b);
     blocks_.clear();
     add_block(peak_);
   }
@@ -100,7 +139,7 @@ size_t Arena::used() const {
 
 size_t Arena::capacity() const {
   size_t c = 0;
-  for (auto& b : blocks_) c += b.size;
+  for (auto& b : blocks_) c += b.map_base ? b.high : b.size;
   return c;
 }
 

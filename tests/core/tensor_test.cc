@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "nd/core/arena.h"
 #include "nd/core/parallel.h"
@@ -131,9 +132,33 @@ TEST(Arena, LargeBlocksAreHugePageAligned) {
       if (std::strncmp(line, "AnonHugePages:", 14) == 0) std::printf("  %s", line);
     std::fclose(f);
   }
-  a.alloc(16);  // a second block: reset merges the two into one large block
+  a.alloc(16);
   a.reset();
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(a.alloc(16)) % (uintptr_t{2} << 20), 0u);
+  a.alloc(16);  // the small first block again
+  EXPECT_EQ(a.alloc(n), p);  // then the same place in the large one
+}
+
+// A step that outgrows the small blocks lives in one reservation: after reset the same step gets
+// the same addresses (nothing merged, no memory touched twice), later growth extends it in place,
+// and capacity counts the bytes ever handed out of it, not the address space reserved.
+TEST(Arena, LargeStepsStayInOneReservation) {
+  Arena a(4096);
+  const int64_t big = int64_t{3} << 20;  // 12 MB of floats
+  std::vector<float*> first;
+  for (int k = 0; k < 4; ++k) first.push_back(a.alloc(big));
+  const size_t cap = a.capacity();
+  EXPECT_GE(cap, 4 * static_cast<size_t>(big) * sizeof(float));
+  EXPECT_LT(cap, 5 * static_cast<size_t>(big) * sizeof(float));  // held, not reserved
+  for (int round = 0; round < 3; ++round) {
+    a.reset();
+    for (int k = 0; k < 4; ++k) EXPECT_EQ(a.alloc(big), first[static_cast<size_t>(k)]) << "round " << round;
+    EXPECT_EQ(a.capacity(), cap);
+  }
+  float* more = a.alloc(big);  // a bigger step: the next bytes of the same range
+  EXPECT_EQ(more, first[3] + big);
+  more[big - 1] = 1.0f;
+  EXPECT_EQ(more[big - 1], 1.0f);
+  EXPECT_EQ(a.capacity(), cap + static_cast<size_t>(big) * sizeof(float));
 }
 
 TEST(Rng, DeterministicAndWellDistributed) {
