@@ -4,7 +4,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
 #include <vector>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "nd/core/arena.h"
 #include "nd/core/parallel.h"
@@ -159,6 +163,42 @@ TEST(Arena, LargeStepsStayInOneReservation) {
   more[big - 1] = 1.0f;
   EXPECT_EQ(more[big - 1], 1.0f);
   EXPECT_EQ(a.capacity(), cap + static_cast<size_t>(big) * sizeof(float));
+}
+
+// Where the kernel refuses the reservation (here: an address-space limit a little above what the
+// process already maps), a large step falls back to heap blocks merged on reset, and still works.
+// In a child process: the limit must not reach the other tests. Not under ASan, whose allocator
+// maps more address space as it goes.
+#if !defined(__SANITIZE_ADDRESS__)
+[[noreturn]] void ArenaFallbackChild() {
+  long vm_pages = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld", &vm_pages) != 1) vm_pages = 0;
+    std::fclose(f);
+  }
+  if (vm_pages <= 0) std::exit(2);
+  const rlim_t limit =
+      static_cast<rlim_t>(vm_pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (rlim_t{1} << 30);
+  const rlimit rl{limit, limit};
+  if (setrlimit(RLIMIT_AS, &rl) != 0) std::exit(3);
+  Arena a(4096);
+  const int64_t big = int64_t{3} << 20;  // 12 MB of floats, four times: 48 MB < 1 GB
+  for (int k = 0; k < 4; ++k) a.alloc(big)[big - 1] = 1.0f;
+  a.reset();  // heap blocks: merged into one block of the step's peak
+  if (a.capacity() != a.peak()) std::exit(4);
+  float* p = a.alloc(big);
+  for (int k = 1; k < 4; ++k) a.alloc(big);
+  a.reset();
+  std::exit(a.alloc(big) == p && a.capacity() == a.peak() ? 0 : 5);
+}
+#endif
+
+TEST(Arena, FallsBackToHeapBlocksWithoutTheReservation) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "address-space limits and ASan's shadow memory do not mix";
+#else
+  EXPECT_EXIT(ArenaFallbackChild(), ::testing::ExitedWithCode(0), "");
+#endif
 }
 
 TEST(Rng, DeterministicAndWellDistributed) {
