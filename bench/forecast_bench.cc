@@ -2,17 +2,22 @@
 // fit with the given model and hyperparameters, then predict latency for one series and for all
 // series (medians over repeated calls). Prints one JSON object; bench/run_forecast_bench.py runs
 // it next to the same job in NeuralForecast (bench/peers/neuralforecast_etth1.py).
-// Usage: forecast_bench ETTh1.csv MODEL '{"h": 24, "input_size": 96, "max_steps": 100}'
+// Usage: forecast_bench ETTh1.csv MODEL '{"h": 24, "input_size": 96, "max_steps": 100}' [--gemm]
+// --gemm adds the GEMM part of the steady steps (nd::kernels::gemm_count): GFLOP per step and the
+// mean wall time of a step's top-level gemm() calls over the steps after the two warm-up steps,
+// next to those steps' mean time.
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <string>
 #include <vector>
 
 #include "nd/data/csv.h"
 #include "nd/forecast/neuralforecast.h"
+#include "nd/kernels/gemm.h"
 
 namespace {
 
@@ -55,18 +60,22 @@ nd::data::Frame one_series(const nd::data::Frame& f, int64_t s) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: forecast_bench ETTh1.csv MODEL JSON_HYPERPARAMETERS\n");
+    std::fprintf(stderr, "usage: forecast_bench ETTh1.csv MODEL JSON_HYPERPARAMETERS [--gemm]\n");
     return 2;
   }
+  const bool gemm_part = argc > 4 && std::string(argv[4]) == "--gemm";
   try {
     const nd::data::Frame train = head(nd::data::read_wide_csv(argv[1]), 8640);
     std::vector<std::unique_ptr<nd::models::Model>> ms;
     ms.push_back(nd::models::make_model(argv[2], nd::models::json::parse(argv[3])));
     nd::forecast::NeuralForecast nf(std::move(ms), "h");
     nf.verbose = false;
+    if (gemm_part) nd::kernels::gemm_count(true);
     const double t0 = now();
     nf.fit(train);
     const double fit_s = now() - t0;
+    const nd::kernels::GemmCounters gemm_fit = nd::kernels::gemm_counters();
+    nd::kernels::gemm_count(false);
     const auto& rep = nf.reports()[0];
     const nd::data::Frame one = one_series(train, train.n_series() - 1);  // OT
     // Multivariate models forecast all their n_series at once: no one-series latency.
@@ -88,10 +97,21 @@ int main(int argc, char** argv) {
     getrusage(RUSAGE_SELF, &ru);
     // Median step time without the first two (warm-up) steps, as the NeuralForecast peers.
     std::vector<double> steps(rep.step_ms.begin() + std::min<size_t>(2, rep.step_ms.size() - 1), rep.step_ms.end());
+    std::string gemm_json;
+    if (gemm_part && rep.steps > 2 && rep.step_gemm_ms.size() == rep.step_ms.size()) {
+      double steady_ms = 0.0, steady_gemm_ms = 0.0;  // the steps after the two warm-up steps
+      for (size_t i = 2; i < rep.step_ms.size(); ++i) steady_ms += rep.step_ms[i], steady_gemm_ms += rep.step_gemm_ms[i];
+      const double steady = static_cast<double>(rep.steps - 2);
+      char buf[224];
+      std::snprintf(buf, sizeof buf,
+                    ", \"gemm_gflop_per_step\": %.4f, \"gemm_ms_per_step\": %.3f, \"steady_step_mean_ms\": %.3f",
+                    1e-9 * gemm_fit.flops / static_cast<double>(rep.steps), steady_gemm_ms / steady, steady_ms / steady);
+      gemm_json = buf;
+    }
     std::printf("{\"fit_s\": %.6f, \"steps\": %lld, \"step_ms\": %.6f, \"step_median_ms\": %.6f, \"step_min_ms\": %.6f, "
-                "\"predict_one_ms\": %.6f, \"predict_all_ms\": %.6f, \"peak_rss_mb\": %.1f, \"train_loss\": %.6f}\n",
+                "\"predict_one_ms\": %.6f, \"predict_all_ms\": %.6f, \"peak_rss_mb\": %.1f, \"train_loss\": %.6f%s}\n",
                 fit_s, static_cast<long long>(rep.steps), 1e3 * rep.seconds / std::max<int64_t>(rep.steps, 1),
-                median(steps), *std::min_element(steps.begin(), steps.end()), 1e3 * median(lat_one), 1e3 * median(lat_all), ru.ru_maxrss / 1024.0, rep.train_loss);
+                median(steps), *std::min_element(steps.begin(), steps.end()), 1e3 * median(lat_one), 1e3 * median(lat_all), ru.ru_maxrss / 1024.0, rep.train_loss, gemm_json.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "forecast_bench: %s\n", e.what());
     return 2;

@@ -12,6 +12,10 @@ callback, bench/peers/neuralforecast_transformers.py; ours by the trainer, bench
 Rounds alternate ours / peer; the medians of the rounds and their ratio are printed (the
 headline), and the ratio of the two fastest steps seen over all rounds (less sensitive to
 neighbours' load on a shared machine) and the median of the per-round ratios.
+For PatchTST and iTransformer (the two the 3x target names) a second line gives the GEMM part
+of our steady step (forecast_bench --gemm: GFLOP per step and the wall time of its gemm() calls)
+and NeuralForecast's step over that time: the ratio we would reach if nothing but the GEMMs took
+time, at the GEMM rate this CPU gives us.
 
 Usage (after building the forecast_bench target with -DND_BUILD_BENCHMARKS=ON):
   ND_NUM_THREADS=1 python3 bench/run_transformer_bench.py [--data ../shared/data/ETTh1.csv] [--rounds 3]
@@ -34,6 +38,7 @@ JOBS = [
     ("TFT", {"h": 96, "input_size": 96, "max_steps": 6}),
 ]
 TARGET = 3.0
+GEMM_MODELS = ("PatchTST", "iTransformer")
 
 
 def run(cmd, env):
@@ -53,9 +58,13 @@ def main():
     for model, hp in JOBS:
         if args.models and model not in args.models.split(","):
             continue
-        ours, peer, ours_min, peer_min = [], [], [], []
+        ours, peer, ours_min, peer_min, gemm = [], [], [], [], []
+        # The two models the 3x target names also report the GEMM part of our steady step.
+        extra = ["--gemm"] if model in GEMM_MODELS else []
         for _ in range(args.rounds):
-            o = run([os.path.join(args.build, "bench", "forecast_bench"), args.data, model, json.dumps(hp)], env)
+            o = run([os.path.join(args.build, "bench", "forecast_bench"), args.data, model, json.dumps(hp)] + extra, env)
+            if "gemm_ms_per_step" in o:
+                gemm.append((o["gemm_gflop_per_step"], o["gemm_ms_per_step"], o["steady_step_mean_ms"]))
             p = run([sys.executable, os.path.join(ROOT, "bench", "peers", "neuralforecast_transformers.py"),
                      args.data, model, json.dumps(hp), str(args.threads)], env)
             ours.append(o["step_median_ms"]), ours_min.append(o["step_min_ms"])
@@ -74,6 +83,15 @@ def main():
               f"fastest steps nd {min(ours_min):.1f} ms, NeuralForecast {min(peer_min):.1f} ms, ratio {ratio_min:.2f}x; "
               f"median of the per-round ratios {ratio_round:.2f}x",
               flush=True)
+        if gemm:
+            gf = statistics.median(g[0] for g in gemm)
+            gms = statistics.median(g[1] for g in gemm)
+            share = statistics.median(g[1] / g[2] for g in gemm)
+            # If everything but the GEMMs took no time, the ratio could not exceed NF's step over
+            # the time our GEMMs took.
+            print(f"  GEMMs: {gf:.2f} GFLOP per step, {gms:.1f} ms of our step ({100 * share:.0f}% of the same "
+                  f"steps' mean, {1e3 * gf / gms:.1f} GFLOP/s); NeuralForecast's step / our GEMM time: {b / gms:.2f}x "
+                  f"(the ratio if all else took no time)", flush=True)
 
 
 if __name__ == "__main__":

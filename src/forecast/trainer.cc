@@ -11,6 +11,7 @@
 #include "nd/core/interrupt.h"
 #include "nd/forecast/neuralforecast.h"
 #include "nd/forecast/progress.h"
+#include "nd/kernels/gemm.h"
 #include "nd/ops/shape.h"
 #include "nd/optim/optimizer.h"
 
@@ -160,6 +161,7 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
   for (int64_t step = 1; step <= max_steps; ++step) {
     check_interrupt();
     const auto ts = std::chrono::steady_clock::now();
+    const double gemm_s0 = kernels::gemm_counters().seconds;
     if (m.multivariate())
       sampler.next_multivariate(train, &wb);
     else
@@ -180,6 +182,8 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
     if (sched) sched->step();
     rep.step_ms.push_back(
         static_cast<float>(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ts).count()));
+    if (const double gemm_s = kernels::gemm_counters().seconds - gemm_s0; gemm_s > 0.0)
+      rep.step_gemm_ms.push_back(static_cast<float>(1e3 * gemm_s));
     rep.steps = step;
     bool stop = false;
     if (val_size > 0 && step % check_every == 0) {

@@ -308,5 +308,39 @@ TEST(KernelsGemm, ByShapeRoutesLongProductsToOnednn) {
   blas_set_num_threads(1);  // must not throw or crash
 }
 
+
+// The benchmark counters: off by default; on, they count the calls made outside parallel regions
+// with 2 m n k operations each (batched products through their per-matrix calls) and some time,
+// and not the calls made inside a parallel region; turning them on again starts from zero.
+TEST(KernelsGemm, CountersCountTopLevelCalls) {
+  const Buf a = random_buf(64 * 48, 0, -1, 1, 3), b = random_buf(48 * 32, 0, -1, 1, 4);
+  Buf c(64 * 32);
+  gemm(false, false, 64, 32, 48, a.data(), b.data(), c.data(), 0.0f);
+  EXPECT_EQ(gemm_counters().calls, 0);  // never turned on in this process
+  gemm_count(true);
+  gemm(false, false, 64, 32, 48, a.data(), b.data(), c.data(), 0.0f);
+  gemm(true, false, 48, 32, 64, b.data(), b.data(), c.data(), 0.0f);  // C: 48 x 32 of the 64 x 32
+  GemmCounters k = gemm_counters();
+  EXPECT_EQ(k.calls, 2);
+  EXPECT_EQ(k.flops, 2.0 * 64 * 32 * 48 + 2.0 * 48 * 32 * 64);
+  EXPECT_GT(k.seconds, 0.0);
+  const int saved = num_threads();
+  set_num_threads(2);
+  parallel_for(4, 1, [&](int64_t, int64_t) {
+    Buf local(64 * 32);
+    gemm(false, false, 64, 32, 48, a.data(), b.data(), local.data(), 0.0f);
+  });
+  set_num_threads(saved);
+  EXPECT_EQ(gemm_counters().calls, 2);  // inside the region: not counted
+  gemm_count(false);
+  gemm(false, false, 64, 32, 48, a.data(), b.data(), c.data(), 0.0f);
+  EXPECT_EQ(gemm_counters().calls, 2);  // off: unchanged
+  gemm_count(true);
+  k = gemm_counters();
+  EXPECT_EQ(k.calls, 0);
+  EXPECT_EQ(k.flops, 0.0);
+  gemm_count(false);
+}
+
 }  // namespace
 }  // namespace nd::kernels

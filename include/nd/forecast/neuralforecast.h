@@ -21,6 +21,7 @@ struct TrainReport {
   float train_loss = 0.0f;   // last step's training loss (scaled space)
   float valid_loss = -1.0f;  // last validation loss, -1 when no validation
   std::vector<float> step_ms;  // wall time of each training step (sampling to optimizer update)
+  std::vector<float> step_gemm_ms;  // of which in top-level GEMMs, while kernels::gemm_count is on (benchmarks)
 };
 
 // Cross-validation output, row per (series, cutoff, ds) ordered that way, as NeuralForecast's:

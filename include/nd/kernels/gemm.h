@@ -43,6 +43,17 @@ GemmBackend gemm_backend();
 GemmBackend set_gemm_backend(GemmBackend b);
 bool onednn_gemm_available();
 
+// Counting (benchmarks: how much of a training step its GEMMs take). gemm_count(true) zeroes the
+// counters and starts counting the gemm() calls made outside parallel regions: their number,
+// 2 m n k floating-point operations each, and their wall time; gemm_count(false) stops. Off by
+// default (a call then pays one relaxed atomic load).
+struct GemmCounters {
+  int64_t calls = 0;
+  double flops = 0.0, seconds = 0.0;
+};
+void gemm_count(bool on);
+GemmCounters gemm_counters();
+
 // Threads BLAS may use (set by nd::set_num_threads).
 void blas_set_num_threads(int n);
 const char* blas_name();
