@@ -185,49 +185,12 @@ void scale_c(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
   }
 }
 
-}  // namespace
-
-namespace {
 // gemm_count / gemm_counters (benchmarks): off by default; when off a call pays one relaxed load.
 std::atomic<bool> g_counting{false};
 std::atomic<int64_t> g_calls{0};
 std::atomic<double> g_flops{0.0}, g_seconds{0.0};
 
-void gemm_impl(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-               const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
-}  // namespace
-
-void gemm_count(bool on) {
-  if (on) {
-    g_calls.store(0, std::memory_order_relaxed);
-    g_flops.store(0.0, std::memory_order_relaxed);
-    g_seconds.store(0.0, std::memory_order_relaxed);
-  }
-  g_counting.store(on, std::memory_order_relaxed);
-}
-
-GemmCounters gemm_counters() {
-  return {g_calls.load(std::memory_order_relaxed), g_flops.load(std::memory_order_relaxed),
-          g_seconds.load(std::memory_order_relaxed)};
-}
-
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  // Counted: calls made outside parallel regions (the step's own products, with their panels
-  // and threads inside), timed as wall time; calls from inside a parallel region are other
-  // threads' work that the wall time of their region already covers.
-  if (!g_counting.load(std::memory_order_relaxed) || in_parallel_region())
-    return gemm_impl(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  const auto t0 = std::chrono::steady_clock::now();
-  gemm_impl(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  g_calls.fetch_add(1, std::memory_order_relaxed);
-  g_flops.fetch_add(2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(std::max<int64_t>(k, 0)),
-                    std::memory_order_relaxed);
-  g_seconds.fetch_add(dt, std::memory_order_relaxed);
-}
-
-namespace {
+// gemm() without the counting.
 void gemm_impl(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m <= 0 || n <= 0) return;
@@ -300,7 +263,38 @@ void gemm_impl(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, c
   else
     call(m, n, a, b, c);
 }
+
 }  // namespace
+
+void gemm_count(bool on) {
+  if (on) {
+    g_calls.store(0, std::memory_order_relaxed);
+    g_flops.store(0.0, std::memory_order_relaxed);
+    g_seconds.store(0.0, std::memory_order_relaxed);
+  }
+  g_counting.store(on, std::memory_order_relaxed);
+}
+
+GemmCounters gemm_counters() {
+  return {g_calls.load(std::memory_order_relaxed), g_flops.load(std::memory_order_relaxed),
+          g_seconds.load(std::memory_order_relaxed)};
+}
+
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  // Counted: calls made outside parallel regions (the step's own products, with their panels
+  // and threads inside), timed as wall time; calls from inside a parallel region are other
+  // threads' work that the wall time of their region already covers.
+  if (!g_counting.load(std::memory_order_relaxed) || in_parallel_region())
+    return gemm_impl(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  const auto t0 = std::chrono::steady_clock::now();
+  gemm_impl(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  g_calls.fetch_add(1, std::memory_order_relaxed);
+  g_flops.fetch_add(2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(std::max<int64_t>(k, 0)),
+                    std::memory_order_relaxed);
+  g_seconds.fetch_add(dt, std::memory_order_relaxed);
+}
 
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c, float beta) {
   gemm(ta, tb, m, n, k, 1.0f, a, ta ? m : k, b, tb ? k : n, beta, c, n);
