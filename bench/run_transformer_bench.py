@@ -15,9 +15,11 @@ neighbours' load on a shared machine) and the median of the per-round ratios.
 For PatchTST and iTransformer (the two the 3x target names) a second line gives the GEMM part
 of our steady step (forecast_bench --gemm: GFLOP per step and the wall time of its gemm() calls)
 and NeuralForecast's step over that time: the ratio we would reach if nothing but the GEMMs took
-time, at the GEMM rate this CPU gives us.
+time, at the GEMM rate this CPU gives us. A third line takes the same GEMM FLOPs at this CPU's
+measured fp32 multiply-add peak (bench/fma_peak_bench.cc, same thread count, printed first): the
+ratio no fp32 implementation of the same products could exceed here.
 
-Usage (after building the forecast_bench target with -DND_BUILD_BENCHMARKS=ON):
+Usage (after building the forecast_bench and fma_peak_bench targets with -DND_BUILD_BENCHMARKS=ON):
   ND_NUM_THREADS=1 python3 bench/run_transformer_bench.py [--data ../shared/data/ETTh1.csv] [--rounds 3]
 """
 import argparse
@@ -55,6 +57,10 @@ def main():
     ap.add_argument("--models", default="", help="comma-separated subset of the models (default: all)")
     args = ap.parse_args()
     env = dict(os.environ, ND_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
+    # This CPU's fp32 multiply-add peak at the same thread count (bench/fma_peak_bench.cc): no
+    # implementation's GEMMs can run faster, which bounds the ratio from above.
+    peak = run([os.path.join(args.build, "bench", "fma_peak_bench"), str(args.threads)], env)
+    print(f"fp32 FMA peak of this CPU ({peak['isa']}, {args.threads} thread(s)): {peak['gflops']:.1f} GFLOP/s", flush=True)
     for model, hp in JOBS:
         if args.models and model not in args.models.split(","):
             continue
@@ -92,6 +98,12 @@ def main():
             print(f"  GEMMs: {gf:.2f} GFLOP per step, {gms:.1f} ms of our step ({100 * share:.0f}% of the same "
                   f"steps' mean, {1e3 * gf / gms:.1f} GFLOP/s); NeuralForecast's step / our GEMM time: {b / gms:.2f}x "
                   f"(the ratio if all else took no time)", flush=True)
+            # The same GEMM FLOPs at the CPU's peak: the ratio no fp32 implementation of this step
+            # (same layers, same products) could exceed on this machine.
+            at_peak = 1e3 * gf / peak["gflops"]
+            print(f"  At the FMA peak these GEMMs would take {at_peak:.1f} ms: NeuralForecast's step / that = "
+                  f"{b / at_peak:.2f}x, the ceiling for any fp32 implementation on this CPU "
+                  f"({'above' if b / at_peak >= TARGET else 'below'} the {TARGET:g}x target)", flush=True)
 
 
 if __name__ == "__main__":
