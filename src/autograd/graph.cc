@@ -101,9 +101,35 @@ Node& Graph::record(Node::Backward bw, const Var* outs, int n_out, const Var* in
   return n;
 }
 
+float* Graph::new_grad(int64_t n, bool zeroed) {
+  if (!retain_grads_) {
+    auto it = free_grads_.find(n);
+    if (it != free_grads_.end() && !it->second.empty()) {
+      float* p = it->second.back();
+      it->second.pop_back();
+      if (zeroed) std::memset(p, 0, sizeof(float) * static_cast<size_t>(n));
+      return p;
+    }
+  }
+  return zeroed ? arena_.alloc_zeroed(n) : arena_.alloc(n);
+}
+
+void Graph::release_output_grads(const Node& n, int32_t k) {
+  for (int o = 0; o < n.n_out; ++o) {
+    VarRec& r = vars_[n.out[o]];
+    // A value several nodes write (the pieces of a concatenation) keeps its gradient until the
+    // last of them in the sweep, the first on the tape, has read it.
+    if (!r.grad || r.external_grad || first_writer_[static_cast<size_t>(n.out[o])] != k) continue;
+    bool adopted = false;  // handed to an input (a view's gradient): the input owns it now
+    for (int i = 0; i < n.n_in; ++i) adopted |= n.in[i] >= 0 && vars_[n.in[i]].grad == r.grad;
+    if (!adopted) free_grads_[r.value.numel()].push_back(r.grad);
+    r.grad = nullptr;
+  }
+}
+
 float* Graph::grad_accum(int32_t id) {
   VarRec& r = vars_[id];
-  if (!r.grad) r.grad = arena_.alloc_zeroed(r.value.numel());
+  if (!r.grad) r.grad = new_grad(r.value.numel(), true);
   if (r.pending_zero && *r.pending_zero) {
     std::memset(r.grad, 0, sizeof(float) * static_cast<size_t>(r.value.numel()));
     *r.pending_zero = 0;
@@ -122,7 +148,7 @@ float* Graph::grad_write(int32_t id, bool* overwrite) {
     *r.pending_zero = 0;
     *overwrite = true;
   } else if (!r.grad) {
-    r.grad = arena_.alloc(r.value.numel());
+    r.grad = new_grad(r.value.numel(), false);
     *overwrite = true;
   } else {
     *overwrite = false;
@@ -149,17 +175,28 @@ void Graph::backward(Var out, const float* seed) {
   ND_CHECK(vars_[out.id()].requires_grad, "backward() from a value that does not require grad");
   float* g = grad_accum(out.id());
   kernels::axpy(1.0f, seed, g, out.numel());
+  if (!retain_grads_) {
+    first_writer_.assign(vars_.size(), -1);
+    for (size_t k = 0; k < nodes_.size(); ++k)
+      for (int o = 0; o < nodes_[k].n_out; ++o) {
+        int32_t& w = first_writer_[static_cast<size_t>(nodes_[k].out[o])];
+        if (w < 0) w = static_cast<int32_t>(k);
+      }
+  }
   for (size_t k = nodes_.size(); k-- > 0;) {
     const Node& n = nodes_[k];
     bool any = false;
     for (int o = 0; o < n.n_out; ++o) any |= vars_[n.out[o]].grad != nullptr;
-    if (any) n.backward(*this, n);
+    if (!any) continue;
+    n.backward(*this, n);
+    if (!retain_grads_) release_output_grads(n, static_cast<int32_t>(k));
   }
 }
 
 void Graph::reset() {
   vars_.clear();
   nodes_.clear();
+  for (auto& kv : free_grads_) kv.second.clear();
   arena_.reset();
 }
 

@@ -45,20 +45,24 @@ inline void adopt_or_accum(Graph& g, int32_t id, float* gy, int64_t n) {
 }
 
 // Scratch buffer of n floats for backward: the gradient buffer itself when fresh (then the
-// caller writes and is done), else arena scratch that finish_grad() adds in.
+// caller writes and is done), else scratch (Graph::grad_scratch) that finish_grad() adds in and
+// gives back.
 struct GradSink {
   float* dst;
   float* buf;
   int64_t n;
   bool fresh;
+  Graph* g;
 };
 inline GradSink grad_sink(Graph& g, int32_t id, int64_t n) {
   bool fresh = false;
   float* dst = g.grad_write(id, &fresh);
-  return {dst, fresh ? dst : g.arena().alloc(n), n, fresh};
+  return {dst, fresh ? dst : g.grad_scratch(n), n, fresh, &g};
 }
 inline void finish_grad(const GradSink& s) {
-  if (!s.fresh) kernels::axpy(1.0f, s.buf, s.dst, s.n);
+  if (s.fresh || !s.g) return;
+  kernels::axpy(1.0f, s.buf, s.dst, s.n);
+  s.g->release_grad_scratch(s.buf, s.n);
 }
 
 // ---- broadcasting (NumPy rules) ----------------------------------------------------------------
