@@ -60,9 +60,9 @@ inline GradSink grad_sink(Graph& g, int32_t id, int64_t n) {
   return {dst, fresh ? dst : g.grad_scratch(n), n, fresh, &g};
 }
 inline void finish_grad(const GradSink& s) {
-  if (s.fresh || !s.g) return;
+  if (s.fresh) return;
   kernels::axpy(1.0f, s.buf, s.dst, s.n);
-  s.g->release_grad_scratch(s.buf, s.n);
+  if (s.g) s.g->release_grad_scratch(s.buf, s.n);  // a default (empty) sink has none
 }
 
 // ---- broadcasting (NumPy rules) ----------------------------------------------------------------
