@@ -1,6 +1,7 @@
 // The tape: value/gradient bookkeeping and the backward sweep.
 #include "nd/autograd/graph.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "nd/kernels/elementwise.h"
@@ -54,7 +55,11 @@ Var Graph::full(const Shape& s, float v) {
 
 Var Graph::empty(const Shape& s, bool needs_grad) {
   float* p = arena_.alloc(s.numel());
-  return add_var(Tensor(p, s), needs_grad && grad_enabled_, nullptr, false);
+  Var v = add_var(Tensor(p, s), needs_grad && grad_enabled_, nullptr, false);
+  VarRec& r = vars_.back();
+  r.owned = true;
+  r.created_at = static_cast<int32_t>(nodes_.size());
+  return v;
 }
 
 Var Graph::alias(const Tensor& t, bool needs_grad) {
@@ -101,12 +106,40 @@ Node& Graph::record(Node::Backward bw, const Var* outs, int n_out, const Var* in
   return n;
 }
 
+namespace {
+// The floats an arena allocation of n floats spans: whole 64-byte lines, at least one.
+int64_t extent(int64_t n) { return (std::max<int64_t>(n, 1) + 15) / 16 * 16; }
+}  // namespace
+
+void Graph::release_buffer(float* p, int64_t n) {
+  n = extent(n);
+  auto next = std::lower_bound(free_.begin(), free_.end(), p, [](const Piece& a, float* q) { return a.p < q; });
+  const bool join_prev = next != free_.begin() && std::prev(next)->p + std::prev(next)->n == p;
+  const bool join_next = next != free_.end() && p + n == next->p;
+  if (join_prev && join_next) {
+    std::prev(next)->n += n + next->n;
+    free_.erase(next);
+  } else if (join_prev) {
+    std::prev(next)->n += n;
+  } else if (join_next) {
+    next->p = p;
+    next->n += n;
+  } else {
+    free_.insert(next, Piece{p, n});
+  }
+}
+
 float* Graph::new_grad(int64_t n, bool zeroed) {
-  if (!retain_grads_) {
-    auto it = free_grads_.find(n);
-    if (it != free_grads_.end() && !it->second.empty()) {
-      float* p = it->second.back();
-      it->second.pop_back();
+  if (!retain_grads_ && !free_.empty()) {
+    const int64_t need = extent(n);
+    auto best = free_.end();
+    for (auto it = free_.begin(); it != free_.end(); ++it)
+      if (it->n >= need && (best == free_.end() || it->n < best->n)) best = it;
+    if (best != free_.end()) {
+      float* p = best->p;
+      best->p += need;
+      best->n -= need;
+      if (best->n == 0) free_.erase(best);
       if (zeroed) std::memset(p, 0, sizeof(float) * static_cast<size_t>(n));
       return p;
     }
@@ -122,7 +155,7 @@ void Graph::release_output_grads(const Node& n, int32_t k) {
     if (!r.grad || r.external_grad || first_writer_[static_cast<size_t>(n.out[o])] != k) continue;
     bool adopted = false;  // handed to an input (a view's gradient): the input owns it now
     for (int i = 0; i < n.n_in; ++i) adopted |= n.in[i] >= 0 && vars_[n.in[i]].grad == r.grad;
-    if (!adopted) free_grads_[r.value.numel()].push_back(r.grad);
+    if (!adopted) release_buffer(r.grad, r.value.numel());
     r.grad = nullptr;
   }
 }
@@ -172,6 +205,8 @@ void Graph::backward(Var loss) {
 
 void Graph::backward(Var out, const float* seed) {
   ND_CHECK(grad_enabled_, "backward() inside a no-grad scope");
+  ND_CHECK(!swept_, "backward() ran on this graph already and released its values (set_release_values); reset() "
+           "and run the forward again");
   ND_CHECK(vars_[out.id()].requires_grad, "backward() from a value that does not require grad");
   float* g = grad_accum(out.id());
   kernels::axpy(1.0f, seed, g, out.numel());
@@ -183,20 +218,34 @@ void Graph::backward(Var out, const float* seed) {
         if (w < 0) w = static_cast<int32_t>(k);
       }
   }
+  // Values made before the sweep, newest first: created_at never decreases along the ids.
+  const bool release = release_values_ && !retain_grads_;
+  int64_t next_value = !release ? -1 : static_cast<int64_t>(vars_.size()) - 1;
   for (size_t k = nodes_.size(); k-- > 0;) {
     const Node& n = nodes_[k];
     bool any = false;
     for (int o = 0; o < n.n_out; ++o) any |= vars_[n.out[o]].grad != nullptr;
-    if (!any) continue;
-    n.backward(*this, n);
-    if (!retain_grads_) release_output_grads(n, static_cast<int32_t>(k));
+    if (any) {
+      n.backward(*this, n);
+      if (!retain_grads_) release_output_grads(n, static_cast<int32_t>(k));
+    }
+    // Every node from k on has run; values made after node k - 1 was recorded are dead.
+    for (; next_value >= 0 && vars_[static_cast<size_t>(next_value)].created_at >= static_cast<int32_t>(k);
+         --next_value) {
+      VarRec& r = vars_[static_cast<size_t>(next_value)];
+      if (!r.owned || next_value == out.id() || !r.value.data) continue;
+      release_buffer(r.value.data, r.value.numel());
+      r.value.data = nullptr;
+    }
   }
+  swept_ = release;
 }
 
 void Graph::reset() {
+  swept_ = false;
   vars_.clear();
   nodes_.clear();
-  for (auto& kv : free_grads_) kv.second.clear();
+  free_.clear();
   arena_.reset();
 }
 

@@ -5,7 +5,6 @@
 #pragma once
 #include <cstdint>
 #include <initializer_list>
-#include <unordered_map>
 #include <vector>
 
 #include "nd/core/arena.h"
@@ -112,7 +111,9 @@ class Graph {
   // the last node that writes the value has passed it on to its inputs, and its buffer serves
   // the next gradient of the same size: the step's gradients then take about as much memory as
   // the few that are live at once, not one buffer per value (TFT at NeuralForecast's defaults:
-  // peak RSS 12.8 -> 8.6 GB). The results are the same bits either way.
+  // peak RSS 12.8 -> 8.6 GB). The forward's values are released as the sweep passes them (see
+  // set_release_values), so later gradients reuse their memory too. The results are the same bits
+  // either way.
   void backward(Var loss);
   void backward(Var out, const float* seed);
   // Scratch of n floats for a gradient contribution that is then added into an existing gradient
@@ -120,11 +121,19 @@ class Graph {
   // release_grad_scratch once added; it then serves later gradients.
   float* grad_scratch(int64_t n) { return new_grad(n, false); }
   void release_grad_scratch(float* p, int64_t n) {
-    if (!retain_grads_ && p) free_grads_[n].push_back(p);
+    if (!retain_grads_ && p) release_buffer(p, n);
   }
   // Keep every value's gradient after backward (tests and debugging of intermediate gradients).
   void set_retain_grads(bool on) { retain_grads_ = on; }
   bool retain_grads() const { return retain_grads_; }
+  // Let backward release the memory of the values the graph made (empty(), full(), the ops'
+  // outputs) as the sweep passes them: a value made when the tape held k nodes can only be read
+  // by nodes k and later, so once node k has run its buffer serves the gradients still to come.
+  // The step's peak memory is then about its forward's values. After such a backward the values
+  // read as null, except the one backward started from (the loss), and the graph cannot run
+  // backward again until reset(). Off by default (values stay readable, as in PyTorch); the
+  // trainer turns it on. No effect while gradients are retained.
+  void set_release_values(bool on) { release_values_ = on; }
 
   // Forgets all values, nodes and gradients; the arena is rewound. Parameter gradients (which
   // live in the parameter store) are untouched.
@@ -139,6 +148,8 @@ class Graph {
     bool requires_grad;
     bool external_grad;      // grad points into a parameter store
     uint8_t* pending_zero;  // external grads: set while the buffer is logically zero
+    bool owned = false;      // value in arena memory of its own (empty()): released by backward
+    int32_t created_at = 0;  // nodes on the tape when it was made: no earlier node can read it
   };
   // A gradient buffer of n floats: a released one of that size when there is one, else the arena.
   float* new_grad(int64_t n, bool zeroed);
@@ -151,8 +162,18 @@ class Graph {
   std::vector<Node> nodes_;
   bool grad_enabled_ = true;
   bool retain_grads_ = false;
-  // Released gradient buffers by size (floats), reused by new_grad until reset().
-  std::unordered_map<int64_t, std::vector<float*>> free_grads_;
+  bool release_values_ = false;
+  bool swept_ = false;  // backward ran and released the values
+  // Released arena memory (gradients, and values under set_release_values): pieces sorted by
+  // address, neighbours merged, so that the buffers of a layer's values released one after
+  // another serve gradients of any size. new_grad takes the smallest piece that fits, from its
+  // start. A sorted vector: once warm it allocates nothing.
+  struct Piece {
+    float* p;
+    int64_t n;  // floats, whole 64-byte lines
+  };
+  std::vector<Piece> free_;
+  void release_buffer(float* p, int64_t n);
   std::vector<int32_t> first_writer_;  // per value: the first node on the tape that writes it
 };
 
