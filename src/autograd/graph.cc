@@ -221,6 +221,7 @@ void Graph::backward(Var out, const float* seed) {
   // Values made before the sweep, newest first: created_at never decreases along the ids.
   const bool release = release_values_ && !retain_grads_;
   int64_t next_value = !release ? -1 : static_cast<int64_t>(vars_.size()) - 1;
+  const float* out_data = out.data();
   for (size_t k = nodes_.size(); k-- > 0;) {
     const Node& n = nodes_[k];
     bool any = false;
@@ -233,7 +234,9 @@ void Graph::backward(Var out, const float* seed) {
     for (; next_value >= 0 && vars_[static_cast<size_t>(next_value)].created_at >= static_cast<int32_t>(k);
          --next_value) {
       VarRec& r = vars_[static_cast<size_t>(next_value)];
-      if (!r.owned || next_value == out.id() || !r.value.data) continue;
+      // The loss stays readable, also where it is a view into a value of the graph.
+      if (!r.owned || !r.value.data || (r.value.data <= out_data && out_data < r.value.data + r.value.numel()))
+        continue;
       release_buffer(r.value.data, r.value.numel());
       r.value.data = nullptr;
     }

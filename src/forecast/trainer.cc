@@ -149,7 +149,7 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
   TrainReport rep;
   rep.model = m.alias();
   Graph g;
-  g.set_release_values(true);  // the step reads only the loss after backward
+  g.set_release_values(true);  // the step reads only the loss (before backward)
   WindowBatchData wb;
   Split sp;
   float best = std::numeric_limits<float>::infinity();

@@ -3,6 +3,7 @@
 // set_release_values the forward's values serve later gradients too.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -104,6 +105,15 @@ TEST(Graph, ReleasedValuesReadAsNullExceptTheLossAndLeaves) {
   EXPECT_EQ(x.data(), xs.data());
   ASSERT_TRUE(x.grad().defined());
   EXPECT_THROW(g.backward(loss), Error);  // the values it would need are gone
+  g.reset();
+  // A loss that is a view of a value (here the one-element sum, reshaped) keeps that value: were
+  // it released, draining the free memory afterwards would hand its 64 bytes out again.
+  Var x1 = g.input(Tensor(xs.data(), Shape{16}), true);
+  Var flat = reshape(sum_all(tanh(x1)), Shape{1, 1});
+  const float flat_value = flat.item();
+  g.backward(flat);
+  for (int i = 0; i < 64; ++i) std::fill_n(g.grad_scratch(16), 16, -7.0f);
+  EXPECT_EQ(flat.item(), flat_value);
   g.reset();
   Var x2 = g.input(Tensor(xs.data(), Shape{kRows, kCols}), true);
   g.backward(sum_all(tanh(x2)));  // a new step runs again

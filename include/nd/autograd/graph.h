@@ -129,10 +129,11 @@ class Graph {
   // Let backward release the memory of the values the graph made (empty(), full(), the ops'
   // outputs) as the sweep passes them: a value made when the tape held k nodes can only be read
   // by nodes k and later, so once node k has run its buffer serves the gradients still to come.
-  // The step's peak memory is then about its forward's values. After such a backward the values
-  // read as null, except the one backward started from (the loss), and the graph cannot run
+  // The step's peak memory is then about its forward's values. After such a backward the step's
+  // values are gone (those released read as null; views of them point at reused memory), except
+  // the one backward started from (the loss) and the buffer it lies in; the graph cannot run
   // backward again until reset(). Off by default (values stay readable, as in PyTorch); the
-  // trainer turns it on. No effect while gradients are retained.
+  // trainer, which reads only the loss, turns it on. No effect while gradients are retained.
   void set_release_values(bool on) { release_values_ = on; }
 
   // Forgets all values, nodes and gradients; the arena is rewound. Parameter gradients (which
@@ -151,7 +152,7 @@ class Graph {
     bool owned = false;      // value in arena memory of its own (empty()): released by backward
     int32_t created_at = 0;  // nodes on the tape when it was made: no earlier node can read it
   };
-  // A gradient buffer of n floats: a released one of that size when there is one, else the arena.
+  // A gradient buffer of n floats: the smallest released piece that holds it, else the arena.
   float* new_grad(int64_t n, bool zeroed);
   // After node k's backward: release the gradients of its outputs that nothing reads any more.
   void release_output_grads(const Node& n, int32_t k);
