@@ -107,8 +107,10 @@ Node& Graph::record(Node::Backward bw, const Var* outs, int n_out, const Var* in
 }
 
 namespace {
-// The floats an arena allocation of n floats spans: whole 64-byte lines, at least one.
-int64_t extent(int64_t n) { return (std::max<int64_t>(n, 1) + 15) / 16 * 16; }
+// The floats an arena allocation of n floats spans.
+int64_t extent(int64_t n) {
+  return static_cast<int64_t>(Arena::span(sizeof(float) * static_cast<size_t>(n)) / sizeof(float));
+}
 }  // namespace
 
 void Graph::release_buffer(float* p, int64_t n) {

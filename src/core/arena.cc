@@ -14,8 +14,7 @@
 namespace nd {
 
 namespace {
-constexpr size_t kAlign = 64;
-size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+constexpr size_t kAlign = Arena::kAlign;
 
 // Blocks of 4 MB or more are 2 MB-aligned and advised as transparent huge pages (where the
 // kernel's THP mode is "madvise", as Debian's default): a multi-GB step then takes 512x fewer
@@ -73,7 +72,7 @@ bool Arena::reserve(size_t min_bytes) {
 }
 
 void Arena::add_block(size_t min_bytes) {
-  size_t sz = round_up(min_bytes);
+  size_t sz = Arena::span(min_bytes);
   // A step that outgrows the small blocks moves into one reservation: its pages are touched once,
   // where growing blocks and merging them on reset (below) touch a step's memory twice, which
   // for a multi-GB step is seconds of the kernel zeroing pages in its first two steps.
@@ -92,7 +91,7 @@ void Arena::add_block(size_t min_bytes) {
 }
 
 void* Arena::alloc_bytes(size_t bytes) {
-  bytes = round_up(std::max<size_t>(bytes, 1));
+  bytes = span(bytes);
   Block* b = &blocks_[current_];
   if (b->used + bytes > b->size) {
     // Next block that fits, else a new one at least twice the last.

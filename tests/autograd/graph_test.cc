@@ -65,12 +65,17 @@ Sweep sweep(Mode mode) {
   return r;
 }
 
+// The same input-gradient bits and forward memory as with everything retained.
+void expect_same_gradient(const Sweep& kept, const Sweep& other, const char* when) {
+  ASSERT_EQ(kept.grad.size(), other.grad.size());
+  EXPECT_EQ(0, std::memcmp(kept.grad.data(), other.grad.data(), sizeof(float) * kept.grad.size()))
+      << "the input gradient differs when " << when;
+  EXPECT_EQ(kept.forward_bytes, other.forward_bytes);
+}
+
 TEST(Graph, ReleasedGradientsServeLaterOnesWithTheSameBits) {
   const Sweep kept = sweep(Mode::kRetain), reused = sweep(Mode::kReuseGrads);
-  ASSERT_EQ(kept.grad.size(), reused.grad.size());
-  EXPECT_EQ(0, std::memcmp(kept.grad.data(), reused.grad.data(), sizeof(float) * kept.grad.size()))
-      << "the input gradient differs when intermediate gradient buffers are reused";
-  EXPECT_EQ(kept.forward_bytes, reused.forward_bytes);
+  expect_same_gradient(kept, reused, "intermediate gradient buffers are reused");
   // Retained: one buffer per value that carried a gradient (36.7 MB here). Reused: about the few
   // live at once around the concatenation (6.3 MB: its 2 MB, the pieces', a scratch for the
   // accumulation into h).
@@ -80,10 +85,7 @@ TEST(Graph, ReleasedGradientsServeLaterOnesWithTheSameBits) {
 
 TEST(Graph, ReleasedValuesServeLaterGradientsWithTheSameBits) {
   const Sweep kept = sweep(Mode::kRetain), released = sweep(Mode::kReleaseValues);
-  ASSERT_EQ(kept.grad.size(), released.grad.size());
-  EXPECT_EQ(0, std::memcmp(kept.grad.data(), released.grad.data(), sizeof(float) * kept.grad.size()))
-      << "the input gradient differs when the forward's values are released during backward";
-  EXPECT_EQ(kept.forward_bytes, released.forward_bytes);
+  expect_same_gradient(kept, released, "the forward's values are released during backward");
   // Gradients still take fresh memory until the sweep has passed values of their size (the first
   // ones, before any value is released, and around the concatenation, whose 2 MB gradient needs
   // two adjacent released 1 MB values): 4.2 MB in all, against 6.3 MB when only gradients are reused.

@@ -171,7 +171,7 @@ class Graph {
   // start. A sorted vector: once warm it allocates nothing.
   struct Piece {
     float* p;
-    int64_t n;  // floats, whole 64-byte lines
+    int64_t n;  // floats, whole Arena::kAlign lines
   };
   std::vector<Piece> free_;
   void release_buffer(float* p, int64_t n);

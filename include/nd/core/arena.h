@@ -18,7 +18,11 @@ class Arena {
   Arena& operator=(const Arena&) = delete;
   ~Arena();
 
-  void* alloc_bytes(size_t bytes);  // 64-byte aligned; never returns null
+  static constexpr size_t kAlign = 64;
+  // The bytes an allocation of `bytes` spans: whole kAlign lines, at least one.
+  static constexpr size_t span(size_t bytes) { return ((bytes > 0 ? bytes : 1) + kAlign - 1) / kAlign * kAlign; }
+
+  void* alloc_bytes(size_t bytes);  // kAlign-aligned; never returns null
   float* alloc(int64_t n) { return static_cast<float*>(alloc_bytes(sizeof(float) * static_cast<size_t>(n))); }
   float* alloc_zeroed(int64_t n);
   template <typename T>
