@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "nd/core/rng.h"
@@ -90,7 +91,9 @@ GradReport gradcheck(const GradCase& c, uint64_t seed) {
       const double num = (fp - fm) / (2.0 * c.eps);
       const double ana = ga.defined() ? ga.data[j] : 0.0;
       const double err = std::fabs(ana - num);
-      const double ratio = err / (c.atol + c.rtol * std::fabs(num));
+      // A non-finite gradient or objective fails the check (NaN compares false with everything).
+      const double ratio = std::isfinite(err) ? err / (c.atol + c.rtol * std::fabs(num))
+                                              : std::numeric_limits<double>::infinity();
       ++rep.checked;
       if (ratio > rep.worst_ratio) {
         rep.worst_ratio = ratio;

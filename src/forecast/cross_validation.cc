@@ -56,7 +56,7 @@ void CVResult::write_csv(const std::string& path) const {
 
 CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windows, int64_t step_size,
                                           int64_t val_size, int64_t test_size, bool refit,
-                                          const data::StaticFrame* static_df) {
+                                          const data::StaticFrame* static_df, const Intervals& intervals) {
   check_frame(df, true);
   resolve_freq(df);
   const int64_t h = models_[0]->h();
@@ -87,14 +87,19 @@ CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windo
     for (int64_t s = 0; s < S; ++s) len[s] = fit_len[s] + w * step_size;
     return detail::model_views(m, df, sc, static_df, nullptr, len, &storage);
   };
+  std::vector<int64_t> trained_len(fit_len);  // what the models train on (refit: up to the last cutoff)
+  if (refit)
+    for (int64_t& n : trained_len) n += step_size * (n_windows - 1);
+  for (auto& m : models_) detail::check_support(*m, df, sc.y, trained_len);
+  std::vector<detail::ModelColumns> cols;
+  for (auto& m : models_) cols.push_back(detail::model_columns(*m, intervals));
   reports_.clear();
   if (!refit)
     for (auto& m : models_) reports_.push_back(train_model(*m, views_upto(*m, 0), val_size, verbose));
 
   CVResult out;
   out.time_kind = df.time_kind;
-  for (auto& m : models_)
-    for (const std::string& suffix : m->loss().output_names()) out.columns.push_back(m->alias() + suffix);
+  for (const auto& c : cols) out.columns.insert(out.columns.end(), c.names.begin(), c.names.end());
   out.columns.push_back("y");
   out.values.assign(out.columns.size(), {});
   // forecasts[w][model] = [S, h, Q]
@@ -104,7 +109,9 @@ CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windo
       reset_models();
       for (auto& m : models_) reports_.push_back(train_model(*m, views_upto(*m, w), val_size, verbose));
     }
-    for (auto& m : models_) fc[w].push_back(predict_model(*m, views_upto(*m, w)));
+    for (size_t k = 0; k < models_.size(); ++k)
+      fc[w].push_back(predict_model(*models_[k], views_upto(*models_[k], w), &cols[k].quantiles,
+                                    static_cast<uint64_t>(w)));
   }
   const std::vector<float>& y = df.column("y");
   for (int64_t s = 0; s < S; ++s)
@@ -116,7 +123,7 @@ CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windo
         out.cutoff.push_back(df.ds[cut]);
         size_t col = 0;
         for (size_t k = 0; k < models_.size(); ++k) {
-          const int64_t Q = models_[k]->n_outputs();
+          const int64_t Q = static_cast<int64_t>(cols[k].names.size());
           for (int64_t q = 0; q < Q; ++q)
             out.values[col++].push_back(sc.inverse_y(s, fc[w][k][(s * h + t) * Q + q]));
         }
@@ -130,17 +137,18 @@ CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windo
   return out;
 }
 
-CVResult NeuralForecast::predict_insample(int64_t step_size) {
+CVResult NeuralForecast::predict_insample(int64_t step_size, const Intervals& intervals) {
   ND_CHECK(fitted_, "predict_insample() before fit()");
   ND_CHECK(step_size >= 1, "step_size must be >= 1, got ", step_size);
   const data::Frame& df = train_;
   const int64_t S = df.n_series(), h = models_[0]->h();
   const data::StaticFrame* st = static_.ids.empty() ? nullptr : &static_;
   detail::Scaled sc = detail::local_scale(df, has_local_scaler_, local_scaler_, {}, &train_, &local_stats_);
+  std::vector<detail::ModelColumns> cols;
+  for (auto& m : models_) cols.push_back(detail::model_columns(*m, intervals));
   CVResult out;
   out.time_kind = df.time_kind;
-  for (auto& m : models_)
-    for (const std::string& suffix : m->loss().output_names()) out.columns.push_back(m->alias() + suffix);
+  for (const auto& c : cols) out.columns.insert(out.columns.end(), c.names.begin(), c.names.end());
   out.columns.push_back("y");
   out.values.assign(out.columns.size(), {});
   // Cutoff positions per series: the last observed index c, with c + h inside the series.
@@ -157,7 +165,9 @@ CVResult NeuralForecast::predict_insample(int64_t step_size) {
   for (int64_t w = 0; w < max_windows; ++w) {
     std::vector<int64_t> len(S);
     for (int64_t s = 0; s < S; ++s) len[s] = std::min(df.length(s), first + w * step_size + 1);
-    for (auto& m : models_) fc[w].push_back(predict_model(*m, detail::model_views(*m, df, sc, st, nullptr, len, &storage)));
+    for (size_t k = 0; k < models_.size(); ++k)
+      fc[w].push_back(predict_model(*models_[k], detail::model_views(*models_[k], df, sc, st, nullptr, len, &storage),
+                                    &cols[k].quantiles, static_cast<uint64_t>(w)));
   }
   for (int64_t s = 0; s < S; ++s)
     for (int64_t w = 0; w < max_windows; ++w) {
@@ -170,7 +180,7 @@ CVResult NeuralForecast::predict_insample(int64_t step_size) {
         out.cutoff.push_back(df.ds[df.indptr[s] + c]);
         size_t col = 0;
         for (size_t k = 0; k < models_.size(); ++k) {
-          const int64_t Q = models_[k]->n_outputs();
+          const int64_t Q = static_cast<int64_t>(cols[k].names.size());
           for (int64_t q = 0; q < Q; ++q)
             out.values[col++].push_back(sc.inverse_y(s, fc[w][k][(s * h + t) * Q + q]));
         }

@@ -6,6 +6,7 @@
 
 #include "nd/data/frame.h"
 #include "nd/data/scalers.h"
+#include "nd/forecast/neuralforecast.h"
 #include "nd/forecast/windows.h"
 #include "nd/models/model.h"
 
@@ -48,5 +49,18 @@ Scaled local_scale(const data::Frame& df, bool enabled, data::LocalScalerType t,
 std::vector<SeriesView> model_views(const models::Model& m, const data::Frame& df, const Scaled& sc,
                                     const data::StaticFrame* static_df, const data::Frame* futr_df,
                                     const std::vector<int64_t>& lengths, std::vector<std::vector<float>>* storage);
+
+// The forecast columns of model m (NeuralForecast's _generate_forecasts): their names and, for
+// distribution losses, the quantiles to compute. Checks the levels / quantiles asked for.
+struct ModelColumns {
+  std::vector<std::string> names;
+  std::vector<float> quantiles;  // distribution losses: the quantiles the forecast holds
+};
+ModelColumns model_columns(const models::Model& m, const Intervals& iv);
+
+// Refuses data a distribution loss cannot model (Poisson with a negative value, ...), naming the
+// model, the series and the timestamp; `values` are the targets the loss sees (locally scaled).
+void check_support(const models::Model& m, const data::Frame& df, const std::vector<float>& values,
+                   const std::vector<int64_t>& lengths = {});
 
 }  // namespace nd::forecast::detail

@@ -189,6 +189,7 @@ void NeuralForecast::fit(const data::Frame& df, int64_t val_size, const data::St
   detail::Scaled sc = detail::local_scale(train_, has_local_scaler_, local_scaler_);
   local_stats_ = has_local_scaler_ ? sc.all_stats() : detail::LocalStatsMap{};
   reports_.clear();
+  for (auto& m : models_) detail::check_support(*m, train_, sc.y);
   for (auto& m : models_) {
     std::vector<std::vector<float>> storage;
     reports_.push_back(train_model(*m, detail::model_views(*m, train_, sc, static_df, nullptr, {}, &storage),
@@ -207,7 +208,7 @@ void NeuralForecast::attach(const data::Frame& df, const data::StaticFrame* stat
 }
 
 data::Frame NeuralForecast::predict(const data::Frame* df_in, const data::StaticFrame* static_in,
-                                    const data::Frame* futr_df) {
+                                    const data::Frame* futr_df, const Intervals& intervals) {
   ND_CHECK(fitted_, "predict() before fit()");
   const data::Frame& df = df_in ? *df_in : train_;
   if (df_in) {
@@ -237,15 +238,15 @@ data::Frame NeuralForecast::predict(const data::Frame* df_in, const data::Static
                " values of ", models::json(m->futr_exog_list()).dump(), " for every series");
     std::vector<std::vector<float>> storage;
     storage.reserve(m->futr_exog_list().size() * static_cast<size_t>(S));  // views point into it
-    const std::vector<float> f =
-        predict_model(*m, detail::model_views(*m, df, sc, st, futr_df, {}, &storage));  // [S, h, Q]
-    const int64_t Q = m->n_outputs(), h = m->h();
-    const std::vector<std::string>& suffixes = m->loss().output_names();
-    for (int64_t q = 0; q < Q; ++q) {
+    const detail::ModelColumns cols = detail::model_columns(*m, intervals);
+    const std::vector<float> f = predict_model(*m, detail::model_views(*m, df, sc, st, futr_df, {}, &storage),
+                                               &cols.quantiles);  // [S, h, C]
+    const int64_t C = static_cast<int64_t>(cols.names.size()), h = m->h();
+    for (int64_t q = 0; q < C; ++q) {
       std::vector<float> col(static_cast<size_t>(S * h));
       for (int64_t s = 0; s < S; ++s)
-        for (int64_t t = 0; t < h; ++t) col[s * h + t] = sc.inverse_y(s, f[(s * h + t) * Q + q]);
-      out.set_column(m->alias() + suffixes[q], std::move(col));
+        for (int64_t t = 0; t < h; ++t) col[s * h + t] = sc.inverse_y(s, f[(s * h + t) * C + q]);
+      out.set_column(cols.names[q], std::move(col));
     }
   }
   return out;

@@ -12,6 +12,7 @@
 #include "nd/forecast/neuralforecast.h"
 #include "nd/forecast/progress.h"
 #include "nd/kernels/gemm.h"
+#include "nd/losses/distribution.h"
 #include "nd/ops/shape.h"
 #include "nd/optim/optimizer.h"
 
@@ -23,9 +24,19 @@ WindowSpec spec_of(const models::Model& m) {
   return {m.input_size(), m.h(), m.geti("step_size"), m.getb("start_padding_enabled")};
 }
 
-// Splits a scaled window batch into the model's inputs and the loss targets.
+// Splits a scaled window batch into the model's inputs and the loss targets. Distribution losses
+// score the targets in the data's scale (NeuralForecast's original_outsample_y): keep_raw copies
+// them (and the inputs, for MASE-style validation) before the windows are scaled.
 struct Split {
-  std::vector<float> in_y, in_mask, out_y, out_mask;
+  std::vector<float> in_y, in_mask, out_y, out_mask, in_raw, out_raw;
+  void keep_raw(const WindowBatchData& b) {
+    const int64_t W = b.W, L = b.L, h = b.h, len = L + h;
+    in_raw.resize(W * L), out_raw.resize(W * h);
+    for (int64_t r = 0; r < W; ++r) {
+      std::copy(b.y.begin() + r * len, b.y.begin() + r * len + L, in_raw.begin() + r * L);
+      std::copy(b.y.begin() + r * len + L, b.y.begin() + (r + 1) * len, out_raw.begin() + r * h);
+    }
+  }
   void from(const WindowBatchData& b) {
     const int64_t W = b.W, L = b.L, h = b.h, len = L + h;
     in_y.resize(W * L), in_mask.resize(W * L), out_y.resize(W * h), out_mask.resize(W * h);
@@ -71,8 +82,43 @@ Var forward(models::Model& m, Graph& g, Split& s, WindowBatchData& wb, int64_t r
   return m.forward(b);
 }
 
-// Mean validation loss (scaled space) over the windows whose outputs lie in the last val_size
-// values of each series, step_size apart.
+// Stream ids of rows [0, n) for the distribution samplers: `base` keeps the forecasts of different
+// calls (cross-validation windows) on different streams.
+std::vector<uint64_t> row_streams(int64_t n, uint64_t base) {
+  std::vector<uint64_t> s(static_cast<size_t>(n));
+  for (int64_t r = 0; r < n; ++r) s[r] = (base << 32) ^ static_cast<uint64_t>(r);
+  return s;
+}
+
+// Validation loss of a distribution-loss model, in the data's scale as NeuralForecast's
+// _compute_valid_loss: the likelihood itself, MQLoss on quantiles of samples, or a point loss on
+// the distributions' means.
+float distribution_validation_loss(models::Model& m, Var raw, const Split& sp, const WindowBatchData& wb) {
+  const losses::Loss& loss = m.loss();
+  const losses::Loss& vl = m.valid_loss();
+  const int64_t W = wb.W, h = wb.h, L = wb.L;
+  const Tensor y(const_cast<float*>(sp.out_raw.data()), Shape{W, h});
+  const Tensor mask(const_cast<float*>(sp.out_mask.data()), Shape{W, h});
+  Graph& g = raw.graph();
+  if (vl.is_distribution()) return loss.nll(raw, y, mask, wb.shift.data(), wb.scale.data(), rows_per_window(m)).item();
+  Var out;
+  if (vl.kind() == losses::Kind::MQ) {
+    const int64_t Q = static_cast<int64_t>(loss.quantiles().size()), C = losses::distribution_forecast_width(loss, Q);
+    std::vector<float> f(static_cast<size_t>(W * h * C));
+    const std::vector<uint64_t> streams = row_streams(W, 0);
+    losses::distribution_forecast(loss, raw.data(), W, h, wb.shift.data(), wb.scale.data(), loss.quantiles(),
+                                  static_cast<uint64_t>(m.geti("random_seed")), streams.data(), f.data());
+    out = g.empty(Shape{W, h, Q}, false);
+    for (int64_t e = 0; e < W * h; ++e) std::copy_n(f.data() + e * C + 1, Q, out.data() + e * Q);
+  } else {
+    out = g.empty(Shape{W, h}, false);
+    losses::distribution_mean(loss, raw.data(), W, h, wb.shift.data(), wb.scale.data(), out.data());
+  }
+  return vl(out, y, mask, Tensor(const_cast<float*>(sp.in_raw.data()), Shape{W, L})).item();
+}
+
+// Mean validation loss over the windows whose outputs lie in the last val_size values of each
+// series, step_size apart (scaled space; the data's scale for distribution losses).
 float validation_loss(models::Model& m, const std::vector<SeriesView>& series, int64_t val_size,
                       data::ScalerType st) {
   const int64_t L = m.input_size(), h = m.h(), step = m.geti("step_size");
@@ -92,12 +138,14 @@ float validation_loss(models::Model& m, const std::vector<SeriesView>& series, i
     for (const SeriesView& s : series)
       for (int64_t out0 = s.n - val_size; out0 + h <= s.n; out0 += step) fill_window(nopad, s, out0 - L, row++, &wb);
   }
-  scale_windows(st, &wb);
   Split sp;
+  if (m.loss().is_distribution()) sp.keep_raw(wb);
+  scale_windows(st, &wb);
   sp.from(wb);
   Graph g;
   NoGradGuard ng(g);
   Var yhat = forward(m, g, sp, wb, 0, W);
+  if (m.loss().is_distribution()) return distribution_validation_loss(m, yhat, sp, wb);
   return m.valid_loss()(yhat, Tensor(sp.out_y.data(), Shape{W, h}), Tensor(sp.out_mask.data(), Shape{W, h}),
                         Tensor(sp.in_y.data(), Shape{W, L}))
       .item();
@@ -143,6 +191,7 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
   if (m.geti("num_lr_decays") > 0)
     sched = std::make_unique<optim::StepLR>(optim::StepLR::neuralforecast(opt, m.geti("max_steps"), m.geti("num_lr_decays")));
   const models::json& clip = m.config()["gradient_clip_val"];
+  const bool distribution = m.loss().is_distribution();
   const int64_t max_steps = m.geti("max_steps"), check_every = m.geti("val_check_steps");
   const int64_t patience = m.geti("early_stop_patience_steps");
 
@@ -167,13 +216,17 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
       sampler.next_multivariate(train, &wb);
     else
       sampler.next(train, &wb);
+    if (distribution) sp.keep_raw(wb);
     scale_windows(st, &wb);
     sp.from(wb);
     g.reset();
     opt.zero_grad();
     Var yhat = forward(m, g, sp, wb, 0, wb.W);
-    Var loss = m.loss()(yhat, Tensor(sp.out_y.data(), Shape{wb.W, h}), Tensor(sp.out_mask.data(), Shape{wb.W, h}),
-                        Tensor(sp.in_y.data(), Shape{wb.W, L}));
+    const Tensor out_mask(sp.out_mask.data(), Shape{wb.W, h});
+    Var loss = distribution ? m.loss().nll(yhat, Tensor(sp.out_raw.data(), Shape{wb.W, h}), out_mask,
+                                           wb.shift.data(), wb.scale.data(), rows_per_window(m))
+                            : m.loss()(yhat, Tensor(sp.out_y.data(), Shape{wb.W, h}), out_mask,
+                                       Tensor(sp.in_y.data(), Shape{wb.W, L}));
     rep.train_loss = loss.item();
     ND_CHECK(std::isfinite(rep.train_loss), m.name(), ": training loss became ", rep.train_loss, " at step ", step,
              " (try a lower learning_rate or a scaler_type)");
@@ -211,8 +264,13 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
   return rep;
 }
 
-std::vector<float> predict_model(models::Model& m, const std::vector<SeriesView>& series) {
+std::vector<float> predict_model(models::Model& m, const std::vector<SeriesView>& series,
+                                 const std::vector<float>* quantiles, uint64_t stream) {
   const int64_t h = m.h(), Q = m.n_outputs();
+  const losses::Loss& loss = m.loss();
+  const bool distribution = loss.is_distribution();
+  const std::vector<float>& qs = quantiles ? *quantiles : loss.quantiles();
+  const int64_t C = distribution ? losses::distribution_forecast_width(loss, static_cast<int64_t>(qs.size())) : Q;
   const data::ScalerType st = data::scaler_from_name(m.gets("scaler_type"));
   check_multivariate(m, series);
   WindowBatchData wb;
@@ -223,7 +281,8 @@ std::vector<float> predict_model(models::Model& m, const std::vector<SeriesView>
   const int64_t S = wb.W;
   int64_t chunk = m.geti("inference_windows_batch_size") * rows_per_window(m);  // in rows
   if (chunk <= 0) chunk = S;
-  std::vector<float> out(static_cast<size_t>(S * h * Q));
+  std::vector<float> out(static_cast<size_t>(S * h * C));
+  const std::vector<uint64_t> streams = row_streams(S, stream);
   Graph g;
   m.set_training(false);
   for (int64_t s0 = 0; s0 < S; s0 += chunk) {
@@ -231,10 +290,16 @@ std::vector<float> predict_model(models::Model& m, const std::vector<SeriesView>
     g.reset();
     NoGradGuard ng(g);
     Var yhat = forward(m, g, sp, wb, s0, n);  // [n, h, Q]
-    std::copy(yhat.data(), yhat.data() + n * h * Q, out.begin() + s0 * h * Q);
+    if (distribution)  // samples in the data's scale: the window scaling is in the decoupled parameters
+      losses::distribution_forecast(loss, yhat.data(), n, h, wb.shift.data() + s0, wb.scale.data() + s0, qs,
+                                    static_cast<uint64_t>(m.geti("random_seed")), streams.data() + s0,
+                                    out.data() + s0 * h * C);
+    else
+      std::copy(yhat.data(), yhat.data() + n * h * Q, out.begin() + s0 * h * Q);
   }
   // Back to the data scale, window by window.
-  for (int64_t s = 0; s < S; ++s) data::scale_inverse(st, out.data() + s * h * Q, h * Q, wb.shift[s], wb.scale[s]);
+  if (!distribution)
+    for (int64_t s = 0; s < S; ++s) data::scale_inverse(st, out.data() + s * h * Q, h * Q, wb.shift[s], wb.scale[s]);
   return out;
 }
 

@@ -86,45 +86,125 @@ Loss Loss::Quantile(float q, std::vector<float> hw) {
   return l;
 }
 
-Loss Loss::MQ(std::vector<float> level, std::vector<float> quantiles, std::vector<float> hw) {
-  Loss l(Kind::MQ);
-  l.horizon_weight_ = std::move(hw);
-  l.output_names_.clear();
-  if (!quantiles.empty()) {
+void Loss::set_quantiles(const char* who, std::vector<float> level, std::vector<float> quantiles, bool sort_quantiles) {
+  quantiles_.clear();
+  level_.clear();
+  output_names_.clear();
+  from_quantiles_ = !quantiles.empty();
+  if (!quantiles.empty()) {  // quantiles_to_outputs: unique, in the given order (sorted first by DistributionLoss)
+    if (sort_quantiles) std::sort(quantiles.begin(), quantiles.end());
     std::vector<float> uq;
     for (float q : quantiles) {
-      ND_CHECK(q > 0.0f && q < 1.0f, "MQLoss: quantiles must be in (0, 1), got ", q);
+      ND_CHECK(q > 0.0f && q < 1.0f, who, ": quantiles must be in (0, 1), got ", q);
       if (std::find(uq.begin(), uq.end(), q) == uq.end()) uq.push_back(q);
     }
     for (float q : uq) {
-      l.quantiles_.push_back(q);
+      quantiles_.push_back(q);
       if (q < 0.5f)
-        l.output_names_.push_back("-lo-" + fmt_float(std::round((100.0 - 200.0 * q) * 100.0) / 100.0));
+        output_names_.push_back("-lo-" + fmt_float(std::round((100.0 - 200.0 * q) * 100.0) / 100.0));
       else if (q > 0.5f)
-        l.output_names_.push_back("-hi-" + fmt_float(std::round((100.0 - 200.0 * (1.0 - q)) * 100.0) / 100.0));
+        output_names_.push_back("-hi-" + fmt_float(std::round((100.0 - 200.0 * (1.0 - q)) * 100.0) / 100.0));
       else
-        l.output_names_.push_back("-median");
+        output_names_.push_back("-median");
     }
-    return l;
+    return;
   }
-  ND_CHECK(!level.empty(), "MQLoss: level and quantiles are both empty");
+  // level_to_outputs: the median, then both bounds of every level by ascending quantile.
+  ND_CHECK(!level.empty(), who, ": level and quantiles are both empty");
   std::vector<float> ul;
   for (float v : level) {
-    ND_CHECK(v > 0.0f && v < 100.0f, "MQLoss: levels must be in (0, 100), got ", v);
+    ND_CHECK(v > 0.0f && v < 100.0f, who, ": levels must be in (0, 100), got ", v);
     if (std::find(ul.begin(), ul.end(), v) == ul.end()) ul.push_back(v);
   }
+  level_ = ul;
   std::vector<std::pair<float, std::string>> qs;
   for (float v : ul) {
     qs.push_back({(50.0f - v / 2.0f) / 100.0f, "-lo-" + fmt_level(v)});
     qs.push_back({(50.0f + v / 2.0f) / 100.0f, "-hi-" + fmt_level(v)});
   }
   std::stable_sort(qs.begin(), qs.end(), [](auto& a, auto& b) { return a.first < b.first; });
-  l.quantiles_.push_back(0.5f);
-  l.output_names_.push_back("-median");
+  quantiles_.push_back(0.5f);
+  output_names_.push_back("-median");
   for (auto& [q, n] : qs) {
-    l.quantiles_.push_back(q);
-    l.output_names_.push_back(n);
+    quantiles_.push_back(q);
+    output_names_.push_back(n);
   }
+}
+
+Loss Loss::MQ(std::vector<float> level, std::vector<float> quantiles, std::vector<float> hw) {
+  Loss l(Kind::MQ);
+  l.horizon_weight_ = std::move(hw);
+  l.set_quantiles("MQLoss", std::move(level), std::move(quantiles), false);
+  l.outsize_ = static_cast<int>(l.quantiles_.size());
+  return l;
+}
+
+Loss Loss::Distribution(const std::string& distribution, std::vector<float> level, std::vector<float> quantiles,
+                        int num_samples, bool return_params, std::vector<float> hw, float rho) {
+  static const std::pair<const char*, Distr> kNames[] = {
+      {"Normal", Distr::Normal},     {"StudentT", Distr::StudentT}, {"Poisson", Distr::Poisson},
+      {"NegativeBinomial", Distr::NegativeBinomial}, {"Tweedie", Distr::Tweedie}, {"Bernoulli", Distr::Bernoulli}};
+  Loss l(Kind::Distribution);
+  bool found = false;
+  for (const auto& [n, d] : kNames)
+    if (distribution == n) l.distr_ = d, found = true;
+  ND_CHECK(distribution != "ISQF", "DistributionLoss: distribution 'ISQF' is not supported yet");
+  ND_CHECK(found, "DistributionLoss: distribution '", distribution,
+           "' not available; expected one of Normal, StudentT, Poisson, NegativeBinomial, Tweedie, Bernoulli");
+  ND_CHECK(num_samples >= 1, "DistributionLoss: num_samples must be >= 1, got ", num_samples);
+  l.horizon_weight_ = std::move(hw);
+  l.set_quantiles("DistributionLoss", std::move(level), std::move(quantiles), true);
+  l.num_samples_ = num_samples;
+  l.return_params_ = return_params;
+  switch (l.distr_) {
+    case Distr::Normal: l.param_names_ = {"-loc", "-scale"}; break;
+    case Distr::StudentT: l.param_names_ = {"-df", "-loc", "-scale"}; break;
+    case Distr::Poisson: l.param_names_ = {"-loc"}; break;
+    case Distr::NegativeBinomial: l.param_names_ = {"-total_count", "-logits"}; break;
+    case Distr::Bernoulli: l.param_names_ = {"-logits"}; break;
+    case Distr::Tweedie: l.param_names_ = {"-log_mu"}; break;
+    default: break;
+  }
+  if (l.distr_ == Distr::Tweedie) {
+    ND_CHECK(rho > 1.0f && rho < 2.0f, "DistributionLoss(distribution='Tweedie') needs rho in (1, 2), got ", rho);
+    ND_CHECK(!return_params, "DistributionLoss: Tweedie does not support return_params=True");
+    l.rho_ = rho;
+  } else {
+    ND_CHECK(rho == 0.0f, "DistributionLoss: rho is an argument of the Tweedie distribution only");
+  }
+  l.outsize_ = static_cast<int>(l.param_names_.size());
+  if (return_params) l.output_names_.insert(l.output_names_.end(), l.param_names_.begin(), l.param_names_.end());
+  l.output_names_.insert(l.output_names_.begin(), "");  // the sample mean
+  return l;
+}
+
+Loss Loss::Mixture(Distr d, int n_components, std::vector<float> level, std::vector<float> quantiles, int num_samples,
+                   bool return_params, bool weighted, bool batch_correlation, bool horizon_correlation) {
+  ND_CHECK(d == Distr::GMM || d == Distr::PMM || d == Distr::NBMM, "Loss::Mixture: not a mixture");
+  Loss l(Kind::Distribution);
+  l.distr_ = d;
+  const char* who = d == Distr::GMM ? "GMM" : d == Distr::PMM ? "PMM" : "NBMM";
+  ND_CHECK(n_components >= 1, who, ": n_components must be >= 1, got ", n_components);
+  ND_CHECK(num_samples >= 1, who, ": num_samples must be >= 1, got ", num_samples);
+  ND_CHECK(d != Distr::NBMM || (!batch_correlation && !horizon_correlation),
+           "NBMM has no batch_correlation / horizon_correlation");
+  l.set_quantiles(who, std::move(level), std::move(quantiles), false);
+  l.n_components_ = n_components;
+  l.num_samples_ = num_samples;
+  l.return_params_ = return_params;
+  l.weighted_ = weighted;
+  l.batch_corr_ = batch_correlation;
+  l.horizon_corr_ = horizon_correlation;
+  // Parameter names interleave the components' parameters: -mu-1, -std-1, (-weight-1), -mu-2, ...
+  std::vector<const char*> kinds = d == Distr::GMM    ? std::vector<const char*>{"-mu-", "-std-"}
+                                   : d == Distr::PMM  ? std::vector<const char*>{"-lambda-"}
+                                                      : std::vector<const char*>{"-total_count-", "-probs-"};
+  if (weighted) kinds.push_back("-weight-");
+  for (int k = 1; k <= n_components; ++k)
+    for (const char* n : kinds) l.param_names_.push_back(n + std::to_string(k));
+  l.outsize_ = static_cast<int>(kinds.size()) * n_components;
+  if (return_params) l.output_names_.insert(l.output_names_.end(), l.param_names_.begin(), l.param_names_.end());
+  l.output_names_.insert(l.output_names_.begin(), "");
   return l;
 }
 
@@ -138,8 +218,14 @@ Loss Loss::by_name(const std::string& name) {
   if (n == "huberloss" || n == "huber") return Huber();
   if (n == "mqloss" || n == "mq") return MQ();
   if (n == "quantileloss" || n == "quantile") return Quantile(0.5f);
+  if (n == "gmm") return Mixture(Distr::GMM, 1);
+  if (n == "pmm") return Mixture(Distr::PMM, 10);
+  if (n == "nbmm") return Mixture(Distr::NBMM, 1);
+  ND_CHECK(n != "distributionloss", "DistributionLoss needs a distribution, e.g. {\"name\": \"DistributionLoss\", "
+           "\"distribution\": \"Normal\"}");
   ND_THROW("unknown loss '", name,
-           "'; expected one of MAE, MSE, RMSE, MAPE, SMAPE, MASE, HuberLoss, QuantileLoss, MQLoss");
+           "'; expected one of MAE, MSE, RMSE, MAPE, SMAPE, MASE, HuberLoss, QuantileLoss, MQLoss, DistributionLoss, "
+           "GMM, PMM, NBMM");
 }
 
 const char* Loss::name() const {
@@ -153,6 +239,8 @@ const char* Loss::name() const {
     case Kind::Huber: return "HuberLoss";
     case Kind::Quantile: return "QuantileLoss";
     case Kind::MQ: return "MQLoss";
+    case Kind::Distribution:
+      return distr_ == Distr::GMM ? "GMM" : distr_ == Distr::PMM ? "PMM" : distr_ == Distr::NBMM ? "NBMM" : "DistributionLoss";
   }
   return "?";
 }
@@ -194,6 +282,7 @@ void loss_backward(Graph& g, const Node& n) {
 }  // namespace
 
 Var Loss::operator()(Var y_hat, const Tensor& y, const Tensor& mask, const Tensor& y_insample) const {
+  ND_CHECK(!is_distribution(), name(), " is a distribution loss: call nll() with the window scales");
   Graph& g = y_hat.graph();
   ND_CHECK(y.defined() && y.rank() >= 1, name(), ": target y is empty");
   ND_CHECK(y.is_contiguous(), name(), ": target y must be contiguous");

@@ -55,7 +55,7 @@ std::vector<HParam> common_params(const json& overrides) {
       {"hist_exog_list", json::array(), "historic exogenous columns"},
       {"stat_exog_list", json::array(), "static exogenous columns"},
       {"exclude_insample_y", false, "do not feed the target's past to the model"},
-      {"loss", "MAE", "training loss: MAE, MSE, RMSE, MAPE, SMAPE, MASE, HuberLoss, QuantileLoss, MQLoss"},
+      {"loss", "MAE", "training loss: MAE, MSE, RMSE, MAPE, SMAPE, MASE, HuberLoss, QuantileLoss, MQLoss, DistributionLoss, GMM, PMM, NBMM"},
       {"valid_loss", nullptr, "validation loss (default: the training loss)"},
       {"max_steps", 1000, "number of training steps"},
       {"learning_rate", 1e-3, "Adam learning rate"},
@@ -165,13 +165,39 @@ losses::Loss loss_from_json(const json& j) {
   auto fl = [&](const char* k) {
     return j.contains(k) && !j[k].is_null() ? j[k].get<std::vector<float>>() : std::vector<float>{};
   };
-  const std::vector<float> hw = fl("horizon_weight");
+  // Each loss's NeuralForecast constructor arguments (distribution_kwargs: Tweedie's rho).
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> kArgs = {
+      {"mase", {"seasonality"}},
+      {"huberloss", {"delta"}},
+      {"quantileloss", {"q"}},
+      {"mqloss", {"level", "quantiles"}},
+      {"distributionloss", {"distribution", "level", "quantiles", "num_samples", "return_params", "rho"}},
+      {"gmm", {"n_components", "level", "quantiles", "num_samples", "return_params", "batch_correlation",
+               "horizon_correlation", "weighted"}},
+      {"pmm", {"n_components", "level", "quantiles", "num_samples", "return_params", "batch_correlation",
+               "horizon_correlation", "weighted"}},
+      {"nbmm", {"n_components", "level", "quantiles", "num_samples", "return_params", "weighted"}},
+  };
+  const bool mixture = n == "gmm" || n == "pmm" || n == "nbmm";
   for (auto& [k, v] : j.items()) {
-    static const char* known[] = {"name", "horizon_weight", "level", "quantiles", "q", "delta", "seasonality"};
-    ND_CHECK(std::find(std::begin(known), std::end(known), k) != std::end(known), "loss ", j["name"].dump(),
-             ": unknown argument '", k, "'");
+    if (k == "name" || (k == "horizon_weight" && !mixture)) continue;
+    const auto it = std::find_if(kArgs.begin(), kArgs.end(), [&](const auto& e) { return e.first == n; });
+    const bool ok = it != kArgs.end() && std::find(it->second.begin(), it->second.end(), k) != it->second.end();
+    ND_CHECK(ok, "loss ", j["name"].dump(), ": unknown argument '", k, "'");
     (void)v;
   }
+  const std::vector<float> hw = fl("horizon_weight");
+  auto level = [&] { return j.contains("level") ? fl("level") : std::vector<float>{80.0f, 90.0f}; };
+  auto get_int = [&](const char* k, int def) {
+    if (!j.contains(k) || j[k].is_null()) return def;
+    ND_CHECK(j[k].is_number_integer(), "loss ", j["name"].dump(), ": ", k, " must be an integer, got ", j[k].dump());
+    return j[k].get<int>();
+  };
+  auto get_bool = [&](const char* k) {
+    if (!j.contains(k) || j[k].is_null()) return false;
+    ND_CHECK(j[k].is_boolean(), "loss ", j["name"].dump(), ": ", k, " must be true or false, got ", j[k].dump());
+    return j[k].get<bool>();
+  };
   if (n == "mae") return Loss::MAE(hw);
   if (n == "mse") return Loss::MSE(hw);
   if (n == "rmse") return Loss::RMSE(hw);
@@ -183,9 +209,22 @@ losses::Loss loss_from_json(const json& j) {
     ND_CHECK(j.contains("q"), "QuantileLoss needs q");
     return Loss::Quantile(j["q"].get<float>(), hw);
   }
-  if (n == "mqloss") {
-    std::vector<float> level = j.contains("level") ? fl("level") : std::vector<float>{80.0f, 90.0f};
-    return Loss::MQ(level, fl("quantiles"), hw);
+  if (n == "mqloss") return Loss::MQ(level(), fl("quantiles"), hw);
+  if (n == "distributionloss") {
+    ND_CHECK(j.contains("distribution") && j["distribution"].is_string(),
+             "DistributionLoss needs a distribution name (Normal, StudentT, Poisson, NegativeBinomial, Tweedie, "
+             "Bernoulli), got ", j.value("distribution", json()).dump());
+    const std::string d = j["distribution"].get<std::string>();
+    ND_CHECK(d != "Tweedie" || (j.contains("rho") && j["rho"].is_number()),
+             "DistributionLoss(distribution='Tweedie') needs rho, the variance power in (1, 2)");
+    return Loss::Distribution(d, level(), fl("quantiles"), get_int("num_samples", 1000), get_bool("return_params"),
+                              hw, j.contains("rho") && !j["rho"].is_null() ? j["rho"].get<float>() : 0.0f);
+  }
+  if (mixture) {
+    const losses::Distr d = n == "gmm" ? losses::Distr::GMM : n == "pmm" ? losses::Distr::PMM : losses::Distr::NBMM;
+    return Loss::Mixture(d, get_int("n_components", n == "pmm" ? 10 : 1), level(), fl("quantiles"),
+                         get_int("num_samples", 1000), get_bool("return_params"), get_bool("weighted"),
+                         get_bool("batch_correlation"), get_bool("horizon_correlation"));
   }
   return Loss::by_name(j["name"].get<std::string>());  // throws with the list of names
 }
@@ -193,11 +232,36 @@ losses::Loss loss_from_json(const json& j) {
 json loss_to_json(const losses::Loss& l) {
   json j = {{"name", l.name()}};
   if (!l.horizon_weight().empty()) j["horizon_weight"] = l.horizon_weight();
+  auto put_quantiles = [&] {
+    if (l.from_quantiles())
+      j["quantiles"] = l.quantiles();
+    else
+      j["level"] = l.level();
+  };
   switch (l.kind()) {
     case losses::Kind::MASE: j["seasonality"] = l.seasonality(); break;
     case losses::Kind::Huber: j["delta"] = l.delta(); break;
-    case losses::Kind::Quantile: j["q"] = l.quantiles().empty() ? 0.5f : l.quantiles()[0]; break;
-    case losses::Kind::MQ: j["quantiles"] = l.quantiles(); break;
+    case losses::Kind::Quantile: j["q"] = l.q(); break;
+    case losses::Kind::MQ: put_quantiles(); break;
+    case losses::Kind::Distribution: {
+      put_quantiles();
+      j["num_samples"] = l.num_samples();
+      j["return_params"] = l.return_params();
+      const losses::Distr d = l.distribution();
+      if (d == losses::Distr::GMM || d == losses::Distr::PMM || d == losses::Distr::NBMM) {
+        j["n_components"] = l.n_components();
+        j["weighted"] = l.weighted();
+        if (d != losses::Distr::NBMM) {
+          j["batch_correlation"] = l.batch_correlation();
+          j["horizon_correlation"] = l.horizon_correlation();
+        }
+      } else {
+        static const char* kNames[] = {"Normal", "StudentT", "Poisson", "NegativeBinomial", "Tweedie", "Bernoulli"};
+        j["distribution"] = kNames[static_cast<int>(d)];
+        if (d == losses::Distr::Tweedie) j["rho"] = l.rho();
+      }
+      break;
+    }
     default: break;
   }
   return j;
@@ -207,12 +271,33 @@ Model::Model(std::string name, json config)
     : name_(std::move(name)),
       cfg_(std::move(config)),
       loss_(loss_from_json(cfg_["loss"])),
-      valid_loss_(cfg_["valid_loss"].is_null() ? loss_ : loss_from_json(cfg_["valid_loss"])) {}
+      valid_loss_(cfg_["valid_loss"].is_null() ? loss_ : loss_from_json(cfg_["valid_loss"])) {
+  // NeuralForecast's BaseModel protections: a point loss cannot be validated with a distribution;
+  // a distribution loss is validated with itself when valid_loss is a distribution too; MQLoss
+  // needs a multi-quantile valid_loss.
+  if (valid_loss_.is_distribution()) {
+    ND_CHECK(loss_.is_distribution(), name_, ": validation with distribution loss ", valid_loss_.name(),
+             " is not possible when using loss=", loss_.name(), "; use a point valid_loss (MAE, MSE, ...)");
+    valid_loss_ = loss_;
+  }
+  if (loss_.kind() == losses::Kind::MQ)
+    ND_CHECK(valid_loss_.kind() == losses::Kind::MQ, name_, ": set valid_loss to MQLoss when training with MQLoss (got ",
+             valid_loss_.name(), ")");
+  if (valid_loss_.kind() == losses::Kind::MQ && loss_.is_distribution())
+    ND_CHECK(valid_loss_.quantiles() == loss_.quantiles(), name_, ": ", loss_.name(), " quantiles do not match valid_loss ",
+             "(MQLoss) quantiles; use the same level or quantiles argument for both");
+}
 
 Var Model::multivariate_rows(Var y) const {
   const int64_t W = y.rank() == 3 ? y.size(0) : 0, N = n_series(), Q = n_outputs();
   ND_CHECK(y.shape() == Shape({W, h(), Q * N}), name_, ": multivariate output ", y.shape().str(), " is not [", W,
            ", ", h(), ", ", Q * N, "]");
+  // DistributionLoss splits the last axis into its Q parameters (torch.tensor_split: [W, h, Q, N]);
+  // the other losses read it as [W, h, N, Q].
+  const bool param_major = loss_.is_distribution() && loss_.distribution() < losses::Distr::GMM &&
+                           loss_.distribution() != losses::Distr::Tweedie;
+  if (param_major)
+    return ops::reshape(ops::permute(ops::reshape(y, Shape{W, h(), Q, N}), {0, 3, 1, 2}), Shape{W * N, h(), Q});
   return ops::reshape(ops::permute(ops::reshape(y, Shape{W, h(), N, Q}), {0, 2, 1, 3}), Shape{W * N, h(), Q});
 }
 

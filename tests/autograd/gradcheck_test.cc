@@ -1,6 +1,8 @@
 // Every differentiable op and loss: one row each in the gradient-check table.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "gradcheck.h"
 #include "nd/nd.h"
 #include "nd/ops/batch_norm.h"
@@ -43,6 +45,19 @@ Var run_loss(const losses::Loss& l, Var yhat) {
   auto& d = loss_data();
   return l(yhat, Tensor(d.y.data(), Shape{4, 6}), Tensor(d.mask.data(), Shape{4, 6}),
            Tensor(d.ins.data(), Shape{4, 10}));
+}
+
+// Distribution losses: fixed targets in each distribution's support and fixed window scales.
+Var run_nll(const losses::Loss& l, Var raw, bool counts = false) {
+  static std::vector<float> y_real, y_count, mask, scale = {1.0f, 0.7f, 1.6f, 0.9f};
+  static std::vector<float> loc = {0.5f, -0.3f, 1.2f, 2.0f}, loc_pos = {0.5f, 0.3f, 1.2f, 2.0f};
+  if (y_real.empty()) {
+    auto& d = loss_data();
+    y_real = d.y, mask = d.mask;
+    for (float v : d.y) y_count.push_back(std::round(std::fabs(v) * 3.0f));
+  }
+  return l.nll(raw, Tensor((counts ? y_count : y_real).data(), Shape{4, 6}), Tensor(mask.data(), Shape{4, 6}),
+               (counts ? loc_pos : loc).data(), scale.data());
 }
 
 // A fixed key padding mask [B, Lk] (1 = attend) with a few keys hidden in every batch row.
@@ -303,6 +318,27 @@ std::vector<GradCase> cases() {
       GRAD_CASE("loss_mq_horizon_weight", (std::vector<Shape>{{4, 6, 3}}), {
         return {run_loss(losses::Loss::MQ({}, {0.1f, 0.5f, 0.9f}, {1, 1, 2, 2, 3, 3}), x[0])};
       }),
+      // distribution losses: negative log-likelihood through the domain map and scale decoupling
+      GRAD_CASE("nll_normal", (std::vector<Shape>{{4, 6, 2}}),
+                { return {run_nll(losses::Loss::Distribution("Normal", {80}, {}, 1000, false, {1, 2, 1, 1, 0.5f, 1}), x[0])}; }),
+      GRAD_CASE("nll_studentt", (std::vector<Shape>{{4, 6, 3}}),
+                { return {run_nll(losses::Loss::Distribution("StudentT"), x[0])}; }),
+      GRAD_CASE("nll_poisson", (std::vector<Shape>{{4, 6, 1}}),
+                { return {run_nll(losses::Loss::Distribution("Poisson"), x[0], true)}; }),
+      GRAD_CASE("nll_negative_binomial", (std::vector<Shape>{{4, 6, 2}}),
+                { return {run_nll(losses::Loss::Distribution("NegativeBinomial"), x[0], true)}; }),
+      GRAD_CASE("nll_tweedie", (std::vector<Shape>{{4, 6, 1}}),
+                { return {run_nll(losses::Loss::Distribution("Tweedie", {80}, {}, 10, false, {}, 1.4f), x[0], true)}; }),
+      GRAD_CASE("nll_gmm_weighted", (std::vector<Shape>{{4, 6, 9}}),
+                { return {run_nll(losses::Loss::Mixture(losses::Distr::GMM, 3, {80}, {}, 10, false, true), x[0])}; }),
+      GRAD_CASE("nll_gmm_horizon_correlation", (std::vector<Shape>{{4, 6, 4}}), {
+        return {run_nll(losses::Loss::Mixture(losses::Distr::GMM, 2, {80}, {}, 10, false, false, false, true), x[0])};
+      }),
+      GRAD_CASE("nll_pmm_batch_correlation", (std::vector<Shape>{{4, 6, 4}}), {
+        return {run_nll(losses::Loss::Mixture(losses::Distr::PMM, 2, {80}, {}, 10, false, true, true), x[0], true)};
+      }),
+      GRAD_CASE("nll_nbmm_weighted", (std::vector<Shape>{{4, 6, 6}}),
+                { return {run_nll(losses::Loss::Mixture(losses::Distr::NBMM, 2, {80}, {}, 10, false, true), x[0], true)}; }),
   };
   return c;
 }

@@ -14,6 +14,16 @@
 
 namespace nd::forecast {
 
+// predict(level=[80, 90]) / predict(quantiles=[0.1, 0.5, 0.9]) as NeuralForecast takes them: models
+// with a distribution loss forecast those quantiles of their samples (columns alias-lo-90, ... or
+// alias_ql0.1, ...); multi-quantile models keep their trained quantiles; point models need
+// conformal intervals.
+struct Intervals {
+  std::vector<float> level;      // each in (0, 100)
+  std::vector<float> quantiles;  // each in (0, 1); give level or quantiles, not both
+  bool empty() const { return level.empty() && quantiles.empty(); }
+};
+
 struct TrainReport {
   std::string model;
   int64_t steps = 0;
@@ -57,19 +67,19 @@ class NeuralForecast {
   // Models with futr_exog_list need futr_df: those columns for the h timestamps after each series.
   // Columns: one per model alias (plus NeuralForecast's -median / -lo-X / -hi-X for MQLoss).
   data::Frame predict(const data::Frame* df = nullptr, const data::StaticFrame* static_df = nullptr,
-                      const data::Frame* futr_df = nullptr);
+                      const data::Frame* futr_df = nullptr, const Intervals& intervals = {});
   // Rolling-origin evaluation: n_windows forecasts of h steps whose cutoffs are step_size apart,
   // the last one h steps before the end (test_size = h + step_size * (n_windows - 1); pass
   // test_size instead of n_windows with n_windows = 0). Models train once on the data before the
   // first cutoff, or, with refit, afresh (same seeds) before every cutoff.
   CVResult cross_validation(const data::Frame& df, int64_t n_windows = 1, int64_t step_size = 1,
                             int64_t val_size = 0, int64_t test_size = 0, bool refit = false,
-                            const data::StaticFrame* static_df = nullptr);
+                            const data::StaticFrame* static_df = nullptr, const Intervals& intervals = {});
 
   // In-sample forecasts of the fitted models over the training data: for every series, windows
   // step_size apart whose h outputs lie inside the series (cutoffs from input_size - 1 on), with
   // the actuals; no retraining. Layout as cross_validation's result.
-  CVResult predict_insample(int64_t step_size = 1);
+  CVResult predict_insample(int64_t step_size = 1, const Intervals& intervals = {});
 
   // Saves the models (weights as safetensors, config + scaler state + format version as JSON) and
   // the fit data into directory `dir`, atomically: a partial save never replaces a good one.
@@ -109,7 +119,11 @@ class NeuralForecast {
 TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series, int64_t val_size,
                         bool verbose);
 
-// Forecasts [S, h, n_outputs] in the (locally scaled) data space from the last window of each series.
-std::vector<float> predict_model(models::Model& m, const std::vector<SeriesView>& series);
+// Forecasts [S, h, C] in the (locally scaled) data space from the last window of each series: C =
+// n_outputs for point and quantile losses; for distribution losses the sample mean, the quantiles
+// `quantiles` (default: the loss's) and the parameters with return_params. `stream` keeps the
+// samples of separate calls (cross-validation windows) apart.
+std::vector<float> predict_model(models::Model& m, const std::vector<SeriesView>& series,
+                                 const std::vector<float>* quantiles = nullptr, uint64_t stream = 0);
 
 }  // namespace nd::forecast

@@ -10,7 +10,10 @@
 
 namespace nd::losses {
 
-enum class Kind { MAE, MSE, RMSE, MAPE, SMAPE, MASE, Huber, Quantile, MQ };
+enum class Kind { MAE, MSE, RMSE, MAPE, SMAPE, MASE, Huber, Quantile, MQ, Distribution };
+
+// The distributions of DistributionLoss and the mixtures GMM / PMM / NBMM (see distribution.h).
+enum class Distr { Normal, StudentT, Poisson, NegativeBinomial, Tweedie, Bernoulli, GMM, PMM, NBMM };
 
 class Loss {
  public:
@@ -26,32 +29,81 @@ class Loss {
   // them: median first, then the interval bounds by ascending quantile.
   static Loss MQ(std::vector<float> level = {80.0f, 90.0f}, std::vector<float> quantiles = {},
                  std::vector<float> horizon_weight = {});
+  // DistributionLoss(distribution=..., level, quantiles, num_samples, return_params,
+  // horizon_weight, rho= for Tweedie): the network outputs the distribution's parameters; the
+  // loss is their negative log-likelihood. Quantiles as MQ, except that explicit ones are sorted.
+  static Loss Distribution(const std::string& distribution, std::vector<float> level = {80.0f, 90.0f},
+                           std::vector<float> quantiles = {}, int num_samples = 1000, bool return_params = false,
+                           std::vector<float> horizon_weight = {}, float rho = 0.0f);
+  // GMM / PMM / NBMM(n_components, level, quantiles, num_samples, return_params, weighted;
+  // batch_correlation and horizon_correlation for GMM and PMM).
+  static Loss Mixture(Distr d, int n_components, std::vector<float> level = {80.0f, 90.0f},
+                      std::vector<float> quantiles = {}, int num_samples = 1000, bool return_params = false,
+                      bool weighted = false, bool batch_correlation = false, bool horizon_correlation = false);
   // By NeuralForecast class name ("MAE", "MQLoss", "HuberLoss", ...), default arguments.
   static Loss by_name(const std::string& name);
 
   // y_hat: [B, H] / [B, H, 1] for point losses, [B, H, Q] for MQ; y, mask: [B, H] (mask may be
   // undefined = all ones); y_insample: [B, L] (MASE only). Returns a one-element loss.
+  // Not for distribution losses (see nll).
   Var operator()(Var y_hat, const Tensor& y, const Tensor& mask = Tensor(), const Tensor& y_insample = Tensor()) const;
+  // Distribution losses: the mean negative log-likelihood (weighted by mask and horizon weights as
+  // NeuralForecast weighs it) of the targets y [R, h] in the data's scale (not window-scaled)
+  // under the distributions that the raw outputs [R, h, P] parameterize once decoupled with each
+  // row's window location and scale, loc / scale [R] (NeuralForecast's scale_decouple).
+  // series_per_window: rows that are the series of one window (multivariate models), for
+  // batch_correlation.
+  Var nll(Var raw, const Tensor& y, const Tensor& mask, const float* loc, const float* scale,
+          int64_t series_per_window = 1) const;
 
   Kind kind() const { return kind_; }
+  bool is_distribution() const { return kind_ == Kind::Distribution; }
+  Distr distribution() const { return distr_; }
   const char* name() const;
-  int outputsize_multiplier() const { return static_cast<int>(quantiles_.empty() ? 1 : quantiles_.size()); }
-  // Output column suffixes ("" for point losses; "-median", "-lo-90", ... for MQ; "_ql0.5" for Quantile).
+  // The network's outputs per forecast step: quantiles for MQ, distribution parameters (P) for
+  // distribution losses, else 1.
+  int outputsize_multiplier() const { return outsize_; }
+  // Output column suffixes ("" for point losses; "-median", "-lo-90", ... for MQ; "_ql0.5" for
+  // Quantile; "", "-median", "-lo-90", ..., then the parameter names with return_params, for
+  // distribution losses, whose first column is the sample mean).
   const std::vector<std::string>& output_names() const { return output_names_; }
+  // Distribution parameter names ("-loc", "-scale", ...), the return_params columns.
+  const std::vector<std::string>& param_names() const { return param_names_; }
   const std::vector<float>& quantiles() const { return quantiles_; }
+  int num_samples() const { return num_samples_; }
+  bool return_params() const { return return_params_; }
+  int n_components() const { return n_components_; }
+  int outputs_per_component() const { return outsize_ / n_components_; }  // mixtures: 1-3 raw outputs each
+  float q() const { return q_; }  // QuantileLoss
+  bool weighted() const { return weighted_; }
+  bool batch_correlation() const { return batch_corr_; }
+  bool horizon_correlation() const { return horizon_corr_; }
+  float rho() const { return rho_; }
+  // Did the user give quantiles (true) or levels (false)? Decides the saved config.
+  bool from_quantiles() const { return from_quantiles_; }
+  const std::vector<float>& level() const { return level_; }  // the unique levels given (if any)
   const std::vector<float>& horizon_weight() const { return horizon_weight_; }
   float delta() const { return delta_; }
   int seasonality() const { return seasonality_; }
 
  private:
   explicit Loss(Kind k) : kind_(k) {}
+  void set_quantiles(const char* who, std::vector<float> level, std::vector<float> quantiles, bool sort_quantiles);
   Kind kind_;
+  Distr distr_ = Distr::Normal;
   float delta_ = 1.0f;
   float q_ = 0.5f;
   int seasonality_ = 1;
-  std::vector<float> quantiles_;  // MQ only
+  int outsize_ = 1;
+  std::vector<float> quantiles_;  // MQ and distribution losses
+  std::vector<float> level_;
   std::vector<std::string> output_names_{""};
+  std::vector<std::string> param_names_;
   std::vector<float> horizon_weight_;
+  int num_samples_ = 1000, n_components_ = 1;
+  bool return_params_ = false, weighted_ = false, batch_corr_ = false, horizon_corr_ = false;
+  bool from_quantiles_ = false;
+  float rho_ = 0.0f;
 };
 
 }  // namespace nd::losses
