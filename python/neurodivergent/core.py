@@ -140,10 +140,20 @@ class NeuralForecast:
         self._ids, self._time, self._polars = ids, tinfo, _frames.is_polars(df)
         return frame, stat
 
-    def _check_level(self, level: Any, quantiles: Any) -> None:
-        if level is not None or quantiles is not None:
-            raise ValueError("level / quantiles at predict time need distribution losses or conformal intervals, "
-                             "which neurodivergent does not have yet; train with MQLoss(level=[...]) instead")
+    @staticmethod
+    def _intervals(level: Any, quantiles: Any) -> tuple[list[float], list[float]]:
+        """NeuralForecast's level / quantiles arguments, checked, as the engine takes them."""
+        if level is not None and quantiles is not None:
+            raise ValueError("You can't set both level and quantiles.")
+        lv = [] if level is None else [float(x) for x in level]
+        qs = [] if quantiles is None else [float(q) for q in quantiles]
+        bad_l = [x for x in lv if not 0.0 < x < 100.0]
+        if bad_l:
+            raise ValueError(f"level must be in (0, 100), got {bad_l}")
+        bad_q = [q for q in qs if not 0.0 < q < 1.0]
+        if bad_q:
+            raise ValueError(f"quantiles must be in (0, 1), got {bad_q}")
+        return lv, qs
 
     # ---- NeuralForecast API ------------------------------------------------------------------
     def fit(self, df: Optional[DataFrame] = None, static_df: Optional[DataFrame] = None, val_size: Optional[int] = 0,
@@ -169,7 +179,7 @@ class NeuralForecast:
         Models with future exogenous variables need ``futr_df`` with those columns for the ``h``
         timestamps after each series."""
         self._require_fitted("predict")
-        self._check_level(level, quantiles)
+        lv, qs = self._intervals(level, quantiles)
         _not_supported("engine", engine)
         if data_kwargs:
             raise ValueError(f"predict: unsupported argument(s) {sorted(data_kwargs)}")
@@ -184,7 +194,7 @@ class NeuralForecast:
         futr = None
         if futr_df is not None:
             futr, _, _ = _frames.to_engine(futr_df, "futr_df", id_col, time_col, None, self._exog("futr_exog_list"))
-        out = self._engine.predict(frame, stat, futr)
+        out = self._engine.predict(frame, stat, futr, lv, qs)
         return _frames.forecast_from_engine(out, ids, tinfo, id_col, time_col, like_polars)
 
     def cross_validation(self, df: Optional[DataFrame] = None, static_df: Optional[DataFrame] = None,
@@ -199,7 +209,7 @@ class NeuralForecast:
         ``n_windows=None``). Columns: id, time, cutoff, one per model output, then the target."""
         if df is None:
             raise ValueError("cross_validation: df is required")
-        self._check_level(level, quantiles)
+        lv, qs = self._intervals(level, quantiles)
         _not_supported("prediction_intervals", prediction_intervals)
         _not_supported("use_fitted", use_fitted, False)
         if data_kwargs:
@@ -215,7 +225,7 @@ class NeuralForecast:
             raise ValueError("cross_validation: give n_windows or test_size, not both")
         frame, stat = self._prepare(df, static_df, use_init_models, (id_col, time_col, target_col))
         res = self._engine.cross_validation(frame, int(n_windows or 0), int(step_size), int(val_size or 0),
-                                            int(test_size or 0), bool(refit), stat)
+                                            int(test_size or 0), bool(refit), stat, lv, qs)
         self._fitted = True
         return _frames.cv_from_engine(res, self._ids, self._time, id_col, time_col, target_col, self._polars)
 
@@ -224,8 +234,8 @@ class NeuralForecast:
         """Forecasts of the fitted models over their training data (windows ``step_size`` apart),
         with the actuals; columns as cross_validation's."""
         self._require_fitted("predict_insample")
-        self._check_level(level, quantiles)
-        res = self._engine.predict_insample(int(step_size))
+        lv, qs = self._intervals(level, quantiles)
+        res = self._engine.predict_insample(int(step_size), lv, qs)
         id_col, time_col, target_col = self._cols
         return _frames.cv_from_engine(res, self._ids, self._time, id_col, time_col, target_col, self._polars)
 

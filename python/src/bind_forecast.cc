@@ -80,27 +80,31 @@ void bind_forecast(nb::module_& m) {
           nb::arg("df"), nb::arg("static_df").none())
       .def(
           "predict",
-          [](Engine& e, const Frame* df, const StaticFrame* st, const Frame* futr) {
+          [](Engine& e, const Frame* df, const StaticFrame* st, const Frame* futr, const std::vector<float>& level,
+             const std::vector<float>& quantiles) {
             rel r;
-            return e.nf->predict(df, st, futr);
+            return e.nf->predict(df, st, futr, forecast::Intervals{level, quantiles});
           },
-          nb::arg("df").none(), nb::arg("static_df").none(), nb::arg("futr_df").none())
+          nb::arg("df").none(), nb::arg("static_df").none(), nb::arg("futr_df").none(), nb::arg("level"),
+          nb::arg("quantiles"))
       .def(
           "cross_validation",
           [](Engine& e, const Frame& df, int64_t n_windows, int64_t step_size, int64_t val_size,
-             int64_t test_size, bool refit, const StaticFrame* st) {
+             int64_t test_size, bool refit, const StaticFrame* st, const std::vector<float>& level,
+             const std::vector<float>& quantiles) {
             rel r;
-            return e.nf->cross_validation(df, n_windows, step_size, val_size, test_size, refit, st);
+            return e.nf->cross_validation(df, n_windows, step_size, val_size, test_size, refit, st,
+                                          forecast::Intervals{level, quantiles});
           },
           nb::arg("df"), nb::arg("n_windows"), nb::arg("step_size"), nb::arg("val_size"), nb::arg("test_size"),
-          nb::arg("refit"), nb::arg("static_df").none())
+          nb::arg("refit"), nb::arg("static_df").none(), nb::arg("level"), nb::arg("quantiles"))
       .def(
           "predict_insample",
-          [](Engine& e, int64_t step_size) {
+          [](Engine& e, int64_t step_size, const std::vector<float>& level, const std::vector<float>& quantiles) {
             rel r;
-            return e.nf->predict_insample(step_size);
+            return e.nf->predict_insample(step_size, forecast::Intervals{level, quantiles});
           },
-          nb::arg("step_size"))
+          nb::arg("step_size"), nb::arg("level"), nb::arg("quantiles"))
       .def(
           "save",
           [](const Engine& e, const std::string& path, bool overwrite) {

@@ -66,7 +66,7 @@ ModelColumns model_columns(const models::Model& m, const Intervals& iv) {
   }
   ND_CHECK(loss.outputsize_multiplier() > 1, "You have trained ", alias, " with loss=", loss.name(),
            "(): level / quantiles at predict time need a distribution loss (DistributionLoss, GMM, PMM, NBMM), a "
-           "multi-quantile loss (MQLoss), or prediction_intervals given to fit (conformal intervals)");
+           "multi-quantile loss (MQLoss); conformal prediction_intervals for point losses are not supported yet");
   // Multi-quantile losses forecast the quantiles they were trained for (NeuralForecast ignores
   // level / quantiles for them too).
   for (const std::string& n : loss.output_names()) c.names.push_back(alias + n);

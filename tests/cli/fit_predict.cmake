@@ -17,3 +17,24 @@ list(GET lines 1 first)
 if(NOT header STREQUAL "unique_id,ds,NLinear" OR NOT n EQUAL 7 OR NOT first MATCHES "^AirPassengers,1961-01-01,")
   message(FATAL_ERROR "unexpected forecast file (${n} lines): ${header} / ${first}")
 endif()
+
+# A distribution loss: the sample mean, then the intervals asked for at predict time.
+file(REMOVE_RECURSE ${TMP}/normal)
+execute_process(COMMAND ${ND} fit --data ${DATA}/air_passengers.csv --model NLinear --h 6 --input-size 12
+                --max-steps 20 --loss "{\"name\":\"DistributionLoss\",\"distribution\":\"Normal\",\"num_samples\":50}"
+                --out ${TMP}/normal -q RESULT_VARIABLE code ERROR_VARIABLE err)
+if(NOT code EQUAL 0)
+  message(FATAL_ERROR "nd fit with DistributionLoss failed (${code}): ${err}")
+endif()
+execute_process(COMMAND ${ND} predict --model ${TMP}/normal --level 95,50 --out ${TMP}/normal.csv RESULT_VARIABLE code
+                ERROR_VARIABLE err)
+file(STRINGS ${TMP}/normal.csv lines)
+list(GET lines 0 header)
+if(NOT code EQUAL 0 OR NOT header STREQUAL "unique_id,ds,NLinear,NLinear-lo-95,NLinear-lo-50,NLinear-hi-50,NLinear-hi-95")
+  message(FATAL_ERROR "nd predict --level: ${code} ${err} / ${header}")
+endif()
+execute_process(COMMAND ${ND} predict --model ${TMP}/roundtrip --level 80 RESULT_VARIABLE code ERROR_VARIABLE err
+                OUTPUT_QUIET)
+if(NOT code EQUAL 2 OR NOT err MATCHES "trained NLinear with loss=MAE")
+  message(FATAL_ERROR "nd predict --level of a point model: ${code} ${err}")
+endif()

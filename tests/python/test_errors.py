@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import neurodivergent as nd
-from neurodivergent.losses.pytorch import MQLoss, QuantileLoss
+from neurodivergent.losses.pytorch import GMM, DistributionLoss, MQLoss, QuantileLoss
 from neurodivergent.models import MLP, NHITS
 
 QUIET = dict(enable_progress_bar=False)
@@ -102,11 +102,44 @@ def test_neuralforecast_model_object_is_rejected():
         nd.NeuralForecast(models=[NHITSLike()], freq="MS")
 
 
-def test_level_at_predict_is_refused(air):
+def test_level_at_predict_of_a_point_model_is_refused(air):
     nf = nd.NeuralForecast(models=[mlp()], freq="MS")
     nf.fit(air)
-    with pytest.raises(ValueError, match="MQLoss"):
+    with pytest.raises(ValueError, match="trained MLP with loss=MAE"):
         nf.predict(level=[80])
+
+
+def test_bad_level_and_quantiles(air):
+    nf = nd.NeuralForecast(models=[mlp(loss=DistributionLoss("Normal"))], freq="MS")
+    nf.fit(air)
+    with pytest.raises(ValueError, match=r"level must be in \(0, 100\)"):
+        nf.predict(level=[100])
+    with pytest.raises(ValueError, match=r"quantiles must be in \(0, 1\)"):
+        nf.predict(quantiles=[0.5, 1.2])
+    with pytest.raises(ValueError, match="both level and quantiles"):
+        nf.predict(level=[80], quantiles=[0.1])
+    with pytest.raises(ValueError, match="levels must be in"):
+        DistributionLoss("Normal", level=[0])
+    with pytest.raises(ValueError, match="not supported by neurodivergent yet"):
+        DistributionLoss("ISQF")
+    with pytest.raises(ValueError, match="needs rho"):
+        DistributionLoss("Tweedie")
+    with pytest.raises(ValueError, match="n_components"):
+        GMM(n_components=0)
+
+
+def test_data_outside_the_distribution_is_named(air):
+    bad = air.copy()
+    bad.loc[7, "y"] = -1.0
+    nf = nd.NeuralForecast(models=[mlp(loss=DistributionLoss("NegativeBinomial"))], freq="MS")
+    with pytest.raises(ValueError, match=r"cannot model series 'AirPassengers': y is -1 at ds 1949-08-01.*values >= 0"):
+        nf.fit(bad)
+    binary = air.copy()
+    binary["y"] = (binary["y"] > 300).astype(float)
+    binary.loc[3, "y"] = 0.5
+    nf = nd.NeuralForecast(models=[mlp(loss=DistributionLoss("Bernoulli"))], freq="MS")
+    with pytest.raises(ValueError, match="y is 0.5 at ds 1949-04-01.*values 0 or 1"):
+        nf.fit(binary)
 
 
 def test_load_missing_and_truncated(tmp_path, air):

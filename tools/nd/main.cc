@@ -3,6 +3,7 @@
 // underscores), typed by the model's schema.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -70,6 +71,22 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+// "80,90" -> {80, 90}, naming the flag on a bad number.
+std::vector<float> numbers(const std::string& flag, const std::string& s) {
+  std::vector<float> out;
+  for (const std::string& item : split(s)) {
+    char* end = nullptr;
+    const double v = std::strtod(item.c_str(), &end);
+    ND_CHECK(end && *end == '\0', "--", flag, " expects comma-separated numbers, got '", item, "'");
+    out.push_back(static_cast<float>(v));
+  }
+  return out;
+}
+
+nd::forecast::Intervals intervals(const std::string& level, const std::string& quantiles) {
+  return {numbers("level", level), numbers("quantiles", quantiles)};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -104,6 +121,9 @@ int main(int argc, char** argv) {
   pred_cmd->add_option("--out", pred_out, "forecast CSV (default: stdout)");
   pred_cmd->add_option("--futr", pred_futr, "future exogenous values CSV (unique_id, ds, futr_exog_list columns)");
   pred_cmd->add_option("--static", pred_static, "static features CSV (default: those given to fit)");
+  std::string pred_level, pred_quantiles;
+  pred_cmd->add_option("--level", pred_level, "prediction intervals, e.g. 80,90 (models with a distribution loss)");
+  pred_cmd->add_option("--quantiles", pred_quantiles, "quantiles, e.g. 0.1,0.5,0.9 (instead of --level)");
 
   TrainArgs cv_args;
   int64_t n_windows = 1, cv_step = 1;
@@ -116,6 +136,9 @@ int main(int argc, char** argv) {
   cv_cmd->add_flag("--refit", refit, "retrain before every window");
   cv_cmd->add_option("--metrics", cv_metrics, "comma-separated: mae, mse, rmse, mape, smape")->capture_default_str();
   cv_cmd->add_option("--out", cv_out, "cross-validation CSV (unique_id, ds, cutoff, model columns, y)");
+  std::string cv_level, cv_quantiles;
+  cv_cmd->add_option("--level", cv_level, "prediction intervals, e.g. 80,90 (models with a distribution loss)");
+  cv_cmd->add_option("--quantiles", cv_quantiles, "quantiles, e.g. 0.1,0.5,0.9 (instead of --level)");
 
   nd::forecast::EvaluateOptions ev_opt;
   std::string ev_data, ev_metrics = "mae,rmse,smape", ev_out;
@@ -172,7 +195,7 @@ int main(int argc, char** argv) {
       if (!pred_futr.empty()) futr = nd::data::read_csv(pred_futr, {"unique_id", "ds", "y", false});
       if (!pred_static.empty()) st = nd::data::read_static_csv(pred_static);
       const nd::data::Frame f = nf.predict(pred_data.empty() ? nullptr : &df, pred_static.empty() ? nullptr : &st,
-                                           pred_futr.empty() ? nullptr : &futr);
+                                           pred_futr.empty() ? nullptr : &futr, intervals(pred_level, pred_quantiles));
       if (pred_out.empty())
         std::cout << nd::data::to_csv_string(f);
       else
@@ -197,7 +220,7 @@ int main(int argc, char** argv) {
       if (!cv_args.static_csv.empty()) st = nd::data::read_static_csv(cv_args.static_csv);
       const nd::forecast::CVResult cv =
           nf.cross_validation(nd::data::read_csv(cv_args.data), n_windows, cv_step, cv_args.val_size, 0, refit,
-                              cv_args.static_csv.empty() ? nullptr : &st);
+                              cv_args.static_csv.empty() ? nullptr : &st, intervals(cv_level, cv_quantiles));
       if (!cv_out.empty()) cv.write_csv(cv_out);
       const std::vector<float>& y = cv.column("y");
       std::printf("%-24s", "model");

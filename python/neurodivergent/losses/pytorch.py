@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
-__all__ = ["BaseLoss", "MAE", "MSE", "RMSE", "MAPE", "SMAPE", "MASE", "HuberLoss", "QuantileLoss", "MQLoss"]
+__all__ = ["BaseLoss", "MAE", "MSE", "RMSE", "MAPE", "SMAPE", "MASE", "HuberLoss", "QuantileLoss", "MQLoss",
+           "DistributionLoss", "GMM", "PMM", "NBMM"]
 
 
 def _weights(horizon_weight: Any) -> Optional[list[float]]:
@@ -21,6 +22,8 @@ def _weights(horizon_weight: Any) -> Optional[list[float]]:
 
 class BaseLoss:
     """A loss as the engine knows it: a name plus NeuralForecast's constructor arguments."""
+
+    is_distribution_output = False
 
     def __init__(self, horizon_weight: Optional[Sequence[float]] = None) -> None:
         self.horizon_weight = _weights(horizon_weight)
@@ -121,7 +124,125 @@ class MQLoss(BaseLoss):
         return cfg
 
 
-_BY_NAME = {c.__name__.lower(): c for c in (MAE, MSE, RMSE, MAPE, SMAPE, MASE, HuberLoss, QuantileLoss, MQLoss)}
+def _levels(level: Any, quantiles: Any, who: str) -> tuple[Optional[list[float]], Optional[list[float]]]:
+    lv = None if level is None else [float(x) for x in level]
+    qs = None if quantiles is None else [float(q) for q in quantiles]
+    if qs is not None and any(not 0.0 < q < 1.0 for q in qs):
+        raise ValueError(f"{who}: quantiles must be in (0, 1), got {qs}")
+    if qs is None and lv is not None and any(not 0.0 < x < 100.0 for x in lv):
+        raise ValueError(f"{who}: levels must be in (0, 100), got {lv}")
+    return lv, qs
+
+
+class DistributionLoss(BaseLoss):
+    """Negative log-likelihood of a parametric distribution whose parameters the network outputs
+    (NeuralForecast's ``DistributionLoss``): ``distribution`` is one of Normal, StudentT, Poisson,
+    NegativeBinomial, Tweedie (pass ``rho`` in (1, 2)) or Bernoulli. Forecasts are the mean of
+    ``num_samples`` draws plus the ``level`` intervals' (or ``quantiles``') quantiles of the draws;
+    ``return_params=True`` adds the distribution's parameters as columns. ISQF is not supported yet."""
+
+    _DISTRIBUTIONS = ("Normal", "StudentT", "Poisson", "NegativeBinomial", "Tweedie", "Bernoulli")
+    is_distribution_output = True
+
+    def __init__(self, distribution: str, level: Optional[Sequence[float]] = [80, 90],
+                 quantiles: Optional[Sequence[float]] = None, num_samples: int = 1000, return_params: bool = False,
+                 horizon_weight: Optional[Sequence[float]] = None, **distribution_kwargs: Any) -> None:
+        super().__init__(horizon_weight)
+        if distribution == "ISQF":
+            raise ValueError("DistributionLoss: distribution 'ISQF' is not supported by neurodivergent yet")
+        if distribution not in self._DISTRIBUTIONS:
+            raise ValueError(f"DistributionLoss: {distribution} not available; expected one of {self._DISTRIBUTIONS}")
+        unknown = set(distribution_kwargs) - ({"rho"} if distribution == "Tweedie" else set())
+        if unknown:
+            raise ValueError(f"DistributionLoss({distribution}): unsupported argument(s) {sorted(unknown)}")
+        if distribution == "Tweedie" and "rho" not in distribution_kwargs:
+            raise ValueError("DistributionLoss(distribution='Tweedie') needs rho, the variance power in (1, 2)")
+        self.distribution = distribution
+        self.level, self.quantiles = _levels(level, quantiles, "DistributionLoss")
+        self.num_samples = int(num_samples)
+        self.return_params = bool(return_params)
+        self.distribution_kwargs = dict(distribution_kwargs)
+
+    def to_config(self) -> dict[str, Any]:
+        cfg = {**super().to_config(), "distribution": self.distribution, "num_samples": self.num_samples,
+               "return_params": self.return_params}
+        if self.quantiles is not None:
+            cfg["quantiles"] = self.quantiles
+        else:
+            cfg["level"] = self.level if self.level is not None else [80.0, 90.0]
+        if "rho" in self.distribution_kwargs:
+            cfg["rho"] = float(self.distribution_kwargs["rho"])
+        return cfg
+
+
+class _Mixture(BaseLoss):
+    is_distribution_output = True
+    _correlation = True
+
+    def __init__(self, n_components: int, level: Optional[Sequence[float]], quantiles: Optional[Sequence[float]],
+                 num_samples: int, return_params: bool, batch_correlation: bool, horizon_correlation: bool,
+                 weighted: bool) -> None:
+        super().__init__(None)
+        who = type(self).__name__
+        if int(n_components) < 1:
+            raise ValueError(f"{who}: n_components must be >= 1, got {n_components}")
+        self.n_components = int(n_components)
+        self.level, self.quantiles = _levels(level, quantiles, who)
+        self.num_samples = int(num_samples)
+        self.return_params = bool(return_params)
+        self.batch_correlation = bool(batch_correlation)
+        self.horizon_correlation = bool(horizon_correlation)
+        self.weighted = bool(weighted)
+
+    def to_config(self) -> dict[str, Any]:
+        cfg = {**super().to_config(), "n_components": self.n_components, "num_samples": self.num_samples,
+               "return_params": self.return_params, "weighted": self.weighted}
+        if self._correlation:
+            cfg["batch_correlation"] = self.batch_correlation
+            cfg["horizon_correlation"] = self.horizon_correlation
+        if self.quantiles is not None:
+            cfg["quantiles"] = self.quantiles
+        else:
+            cfg["level"] = self.level if self.level is not None else [80.0, 90.0]
+        return cfg
+
+
+class GMM(_Mixture):
+    """Gaussian mixture (NeuralForecast's ``GMM``): ``n_components`` normals, equally weighted or with
+    learned weights (``weighted=True``); ``batch_correlation`` / ``horizon_correlation`` share the
+    mixture assignment across the windows of a batch / the steps of a window."""
+
+    def __init__(self, n_components: int = 1, level: Optional[Sequence[float]] = [80, 90],
+                 quantiles: Optional[Sequence[float]] = None, num_samples: int = 1000, return_params: bool = False,
+                 batch_correlation: bool = False, horizon_correlation: bool = False, weighted: bool = False) -> None:
+        super().__init__(n_components, level, quantiles, num_samples, return_params, batch_correlation,
+                         horizon_correlation, weighted)
+
+
+class PMM(_Mixture):
+    """Poisson mixture (NeuralForecast's ``PMM``), arguments as ``GMM``'s."""
+
+    def __init__(self, n_components: int = 10, level: Optional[Sequence[float]] = [80, 90],
+                 quantiles: Optional[Sequence[float]] = None, num_samples: int = 1000, return_params: bool = False,
+                 batch_correlation: bool = False, horizon_correlation: bool = False, weighted: bool = False) -> None:
+        super().__init__(n_components, level, quantiles, num_samples, return_params, batch_correlation,
+                         horizon_correlation, weighted)
+
+
+class NBMM(_Mixture):
+    """Negative binomial mixture (NeuralForecast's ``NBMM``). As in NeuralForecast 3.3, its means
+    scale with the window scaler's location (``scaler_type='identity'`` gives them location 0)."""
+
+    _correlation = False
+
+    def __init__(self, n_components: int = 1, level: Optional[Sequence[float]] = [80, 90],
+                 quantiles: Optional[Sequence[float]] = None, num_samples: int = 1000, return_params: bool = False,
+                 weighted: bool = False) -> None:
+        super().__init__(n_components, level, quantiles, num_samples, return_params, False, False, weighted)
+
+
+_BY_NAME = {c.__name__.lower(): c for c in (MAE, MSE, RMSE, MAPE, SMAPE, MASE, HuberLoss, QuantileLoss, MQLoss,
+                                            DistributionLoss, GMM, PMM, NBMM)}
 
 
 def from_config(cfg: Any) -> BaseLoss:
@@ -130,6 +251,6 @@ def from_config(cfg: Any) -> BaseLoss:
         cfg = {"name": cfg}
     cls = _BY_NAME[str(cfg["name"]).lower()]
     kwargs = {k: v for k, v in cfg.items() if k != "name"}
-    if cls is MQLoss and "quantiles" in kwargs:
+    if "quantiles" in kwargs and kwargs["quantiles"] is not None:
         kwargs.pop("level", None)
     return cls(**kwargs)
