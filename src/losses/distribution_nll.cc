@@ -75,7 +75,9 @@ Var Loss::nll(Var raw, const Tensor& y, const Tensor& mask, const float* loc, co
     ND_CHECK(std::isfinite(we), name(), ": non-finite mask value ", we, " at flat index ", e);
     if (!horizon_weight_.empty() && distr_ < Distr::GMM) we *= horizon_weight_[e % h];
     w[e] = we;
-    yv[e] = we != 0.0 ? y.data[e] : 0.0;  // an ignored entry may be padding or NaN
+    // An ignored entry may be NaN or outside the support: 0 then. Otherwise its value counts where
+    // a mixture's correlation sums log-likelihoods over masked entries too, as NeuralForecast does.
+    yv[e] = std::isfinite(y.data[e]) && distribution_support_violation(*this, y.data + e, 1) < 0 ? y.data[e] : 0.0;
     if (we != 0.0) {
       ND_CHECK(std::isfinite(y.data[e]), name(), ": non-finite target ", y.data[e], " at row ", e / h, ", step ",
                e % h, " where the mask is set");

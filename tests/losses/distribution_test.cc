@@ -48,13 +48,13 @@ TEST_P(DistributionParity, ValueGradientParametersMean) {
   std::vector<float> mean(B * h);
   losses::distribution_mean(l, raw.data(), B, h, loc.data(), scale.data(), mean.data());
   EXPECT_LE(rel_err(mean.data(), vec(c["mean"])), 1e-5) << "mean";
+  if (l.distribution() == losses::Distr::Tweedie) return;  // NF refuses return_params for Tweedie
   json cfg = c["loss"];
   cfg["return_params"] = true;
   cfg["num_samples"] = 3;
   const losses::Loss lp = models::loss_from_json(cfg);
   const std::vector<float> want_params = vec(c["params"]);
   const int64_t np = static_cast<int64_t>(want_params.size()) / (B * h);
-  if (l.distribution() == losses::Distr::Tweedie) return;  // NF refuses return_params for Tweedie
   ASSERT_EQ(static_cast<int64_t>(lp.param_names().size()), np);
   const int64_t C = losses::distribution_forecast_width(lp, 0);
   std::vector<float> out(B * h * C);
