@@ -3,7 +3,6 @@
 // _get_column_name; utils.py level_to_quantiles), and the data check of distribution losses.
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 
 #include "forecast/forecast_internal.h"
 #include "nd/core/error.h"
@@ -11,18 +10,6 @@
 #include "nd/losses/distribution.h"
 
 namespace nd::forecast::detail {
-
-namespace {
-
-std::string py_float(float v) {  // Python's repr of the float the user gave, for the usual values
-  std::ostringstream os;
-  os << v;
-  std::string s = os.str();
-  if (s.find_first_of(".e") == std::string::npos) s += ".0";
-  return s;
-}
-
-}  // namespace
 
 ModelColumns model_columns(const models::Model& m, const Intervals& iv) {
   ModelColumns c;
@@ -51,7 +38,7 @@ ModelColumns model_columns(const models::Model& m, const Intervals& iv) {
     c.names.push_back(alias);  // the sample mean
     for (float q : qs) {
       if (!has_level)
-        c.names.push_back(alias + "_ql" + py_float(q));
+        c.names.push_back(alias + "_ql" + losses::python_float(q));
       else if (q < 0.5f)
         c.names.push_back(alias + "-lo-" + std::to_string(static_cast<int>(std::lround(100.0 - 200.0 * q))));
       else if (q > 0.5f)

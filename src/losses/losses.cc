@@ -23,20 +23,20 @@ std::string fmt_level(double v) {
   return os.str();
 }
 
-std::string fmt_float(double v) {
-  std::ostringstream os;
-  os << v;
-  std::string s = os.str();
-  if (s.find('.') == std::string::npos && s.find('e') == std::string::npos) s += ".0";
-  return s;
-}
-
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
 }  // namespace
+
+std::string python_float(double v) {
+  std::ostringstream os;
+  os << v;
+  std::string s = os.str();
+  if (s.find('.') == std::string::npos && s.find('e') == std::string::npos) s += ".0";
+  return s;
+}
 
 Loss Loss::MAE(std::vector<float> hw) {
   Loss l(Kind::MAE);
@@ -81,7 +81,7 @@ Loss Loss::Quantile(float q, std::vector<float> hw) {
   ND_CHECK(q > 0.0f && q < 1.0f, "QuantileLoss: q must be in (0, 1), got ", q);
   Loss l(Kind::Quantile);
   l.q_ = q;
-  l.output_names_ = {"_ql" + fmt_float(q)};
+  l.output_names_ = {"_ql" + python_float(q)};
   l.horizon_weight_ = std::move(hw);
   return l;
 }
@@ -101,9 +101,9 @@ void Loss::set_quantiles(const char* who, std::vector<float> level, std::vector<
     for (float q : uq) {
       quantiles_.push_back(q);
       if (q < 0.5f)
-        output_names_.push_back("-lo-" + fmt_float(std::round((100.0 - 200.0 * q) * 100.0) / 100.0));
+        output_names_.push_back("-lo-" + python_float(std::round((100.0 - 200.0 * q) * 100.0) / 100.0));
       else if (q > 0.5f)
-        output_names_.push_back("-hi-" + fmt_float(std::round((100.0 - 200.0 * (1.0 - q)) * 100.0) / 100.0));
+        output_names_.push_back("-hi-" + python_float(std::round((100.0 - 200.0 * (1.0 - q)) * 100.0) / 100.0));
       else
         output_names_.push_back("-median");
     }

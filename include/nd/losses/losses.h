@@ -15,6 +15,10 @@ enum class Kind { MAE, MSE, RMSE, MAPE, SMAPE, MASE, Huber, Quantile, MQ, Distri
 // The distributions of DistributionLoss and the mixtures GMM / PMM / NBMM (see distribution.h).
 enum class Distr { Normal, StudentT, Poisson, NegativeBinomial, Tweedie, Bernoulli, GMM, PMM, NBMM };
 
+// A number as Python prints a float (0.1 -> "0.1", 80 -> "80.0"), as NeuralForecast writes quantiles
+// and levels into column names ("_ql0.1", "-lo-80.0").
+std::string python_float(double v);
+
 class Loss {
  public:
   static Loss MAE(std::vector<float> horizon_weight = {});
