@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import _core, _frames
 from .models import BaseModel, model_class
+from .utils import PredictionIntervals
 
 DataFrame = Any  # pandas.DataFrame or polars.DataFrame
 
@@ -88,6 +89,7 @@ class NeuralForecast:
         self._cols = ("unique_id", "ds", "y")
         self._polars = False
         self._fitted = False
+        self.prediction_intervals = None
 
     # ---- helpers -----------------------------------------------------------------------------
     def _new_engine(self) -> "_core.Engine":
@@ -164,11 +166,12 @@ class NeuralForecast:
         The last ``val_size`` values of each series are held out for validation and early stopping."""
         if df is None:
             raise ValueError("fit: df is required (neurodivergent keeps no dataset between calls)")
-        for name, value in (("val_df", val_df), ("distributed_config", distributed_config),
-                            ("prediction_intervals", prediction_intervals)):
+        for name, value in (("val_df", val_df), ("distributed_config", distributed_config)):
             _not_supported(name, value)
+        pi = _prediction_intervals(prediction_intervals)
         frame, stat = self._prepare(df, static_df, use_init_models, (id_col, time_col, target_col))
-        self._engine.fit(frame, int(val_size or 0), stat)
+        self._engine.fit(frame, int(val_size or 0), stat, pi)
+        self.prediction_intervals = prediction_intervals
         self._fitted = True
 
     def predict(self, df: Optional[DataFrame] = None, static_df: Optional[DataFrame] = None,
@@ -210,7 +213,12 @@ class NeuralForecast:
         if df is None:
             raise ValueError("cross_validation: df is required")
         lv, qs = self._intervals(level, quantiles)
-        _not_supported("prediction_intervals", prediction_intervals)
+        pi = _prediction_intervals(prediction_intervals)
+        if pi is not None:
+            if not lv and not qs:
+                raise ValueError("When passing prediction_intervals you need to set the level or quantiles argument.")
+            if not refit:
+                raise ValueError("Passing prediction_intervals is only supported with refit=True.")
         _not_supported("use_fitted", use_fitted, False)
         if data_kwargs:
             raise ValueError(f"cross_validation: unsupported argument(s) {sorted(data_kwargs)}")
@@ -225,7 +233,8 @@ class NeuralForecast:
             raise ValueError("cross_validation: give n_windows or test_size, not both")
         frame, stat = self._prepare(df, static_df, use_init_models, (id_col, time_col, target_col))
         res = self._engine.cross_validation(frame, int(n_windows or 0), int(step_size), int(val_size or 0),
-                                            int(test_size or 0), bool(refit), stat, lv, qs)
+                                            int(test_size or 0), bool(refit), stat, lv, qs, pi)
+        self.prediction_intervals = prediction_intervals
         self._fitted = True
         return _frames.cv_from_engine(res, self._ids, self._time, id_col, time_col, target_col, self._polars)
 
@@ -319,7 +328,29 @@ class NeuralForecast:
         self._time = _frames.TimeInfo(train.datetime, time_dtype)
         self._polars = False
         self._fitted = True
+        pi = engine.prediction_intervals
+        self.prediction_intervals = (None if pi is None else
+                                     PredictionIntervals(pi.n_windows, pi.method, pi.step_size))
         return self
+
+    @property
+    def _cs_df(self) -> Optional[DataFrame]:
+        """The conformity scores of the last calibration, as NeuralForecast's ``_cs_df``: one row
+        per (series, calibration window, step), one column per point model (absolute errors).
+        Unlike NeuralForecast's it carries the id column but not ds / cutoff."""
+        if not self._fitted or self.prediction_intervals is None:
+            return None
+        id_col = self._cols[0]
+        data: dict[str, Any] = {}
+        for m in self.models:
+            alias = m.alias or type(m).__name__
+            sc = np.asarray(self._engine.conformity_scores(alias))
+            if sc.size == 0:
+                continue
+            if id_col not in data:
+                data[id_col] = np.repeat(self._ids.values, sc.shape[1] * sc.shape[2])
+            data[alias] = sc.reshape(-1)
+        return pd.DataFrame(data) if data else None
 
     def _require_fitted(self, what: str) -> None:
         if not self._fitted:
@@ -327,6 +358,17 @@ class NeuralForecast:
 
     def __repr__(self) -> str:
         return f"NeuralForecast(models=[{', '.join(map(repr, self.models))}], freq={self.freq!r})"
+
+
+def _prediction_intervals(pi: Any) -> Optional["_core.PredictionIntervals"]:
+    """fit / cross_validation's prediction_intervals as the engine takes it."""
+    if pi is None:
+        return None
+    if isinstance(pi, PredictionIntervals):
+        return pi._engine()
+    if type(pi).__name__ == "PredictionIntervals" and hasattr(pi, "n_windows"):  # neuralforecast.utils' own
+        return PredictionIntervals(pi.n_windows, pi.method, getattr(pi, "step_size", 1))._engine()
+    raise ValueError(f"prediction_intervals must be a neurodivergent.utils.PredictionIntervals, got {type(pi).__name__}")
 
 
 def _text_to_id(text: str, dtype: np.dtype) -> Any:

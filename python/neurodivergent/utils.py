@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["AirPassengers", "AirPassengersDF", "AirPassengersPanel"]
+__all__ = ["AirPassengers", "AirPassengersDF", "AirPassengersPanel", "PredictionIntervals"]
 
 # Monthly international airline passengers (thousands), 1949-1960 (Box & Jenkins).
 AirPassengers = np.array(
@@ -40,3 +40,43 @@ def _panel() -> pd.DataFrame:
 
 
 AirPassengersPanel = _panel()
+
+
+class PredictionIntervals:
+    """Conformal prediction intervals set-up, as ``neuralforecast.utils.PredictionIntervals``.
+
+    Given to ``NeuralForecast.fit(prediction_intervals=...)`` (or ``cross_validation``), it makes
+    ``predict(level=...)`` / ``predict(quantiles=...)`` work for point models: the conformity
+    scores are the absolute errors of a cross-validation with ``n_windows`` windows
+    ``step_size`` apart.
+
+    Parameters
+    ----------
+    n_windows : int
+        Calibration windows (at least 2).
+    method : str
+        "conformal_distribution" (quantiles of forecast +- every score) or "conformal_error"
+        (the forecast +- quantiles of the scores).
+    step_size : int
+        Steps between the calibration windows.
+    """
+
+    def __init__(self, n_windows: int = 2, method: str = "conformal_distribution", step_size: int = 1):
+        if n_windows < 2:
+            raise ValueError("You need at least two windows to compute conformal intervals")
+        allowed_methods = ["conformal_error", "conformal_distribution"]
+        if method not in allowed_methods:
+            raise ValueError(f"method must be one of {allowed_methods}")
+        if step_size < 1:
+            raise ValueError("step_size must be at least 1")
+        self.n_windows = int(n_windows)
+        self.method = method
+        self.step_size = int(step_size)
+
+    def __repr__(self) -> str:
+        return (f"PredictionIntervals(n_windows={self.n_windows}, method='{self.method}', "
+                f"step_size={self.step_size})")
+
+    def _engine(self):
+        from . import _core
+        return _core.PredictionIntervals(self.n_windows, self.method, self.step_size)

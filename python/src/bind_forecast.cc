@@ -1,6 +1,7 @@
 // neurodivergent.NeuralForecast's engine: nd::forecast::NeuralForecast with the GIL released
 // during training and forecasting (a Ctrl-C check runs between training steps, see module.cc).
 #include <nanobind/stl/map.h>
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/unique_ptr.h>
@@ -56,6 +57,16 @@ struct Engine {
 
 void bind_forecast(nb::module_& m) {
   using rel = nb::gil_scoped_release;
+  nb::class_<forecast::PredictionIntervals>(m, "PredictionIntervals", "Conformal prediction intervals set-up.")
+      .def(
+          "__init__",
+          [](forecast::PredictionIntervals* self, int64_t n_windows, const std::string& method, int64_t step_size) {
+            new (self) forecast::PredictionIntervals{n_windows, method, step_size};
+          },
+          nb::arg("n_windows"), nb::arg("method"), nb::arg("step_size"))
+      .def_ro("n_windows", &forecast::PredictionIntervals::n_windows)
+      .def_ro("method", &forecast::PredictionIntervals::method)
+      .def_ro("step_size", &forecast::PredictionIntervals::step_size);
   nb::class_<Engine>(m, "Engine", "The C++ NeuralForecast behind neurodivergent.NeuralForecast.")
       .def(
           "__init__",
@@ -66,11 +77,12 @@ void bind_forecast(nb::module_& m) {
           "verbose", [](const Engine& e) { return e.nf->verbose; }, [](Engine& e, bool v) { e.nf->verbose = v; })
       .def(
           "fit",
-          [](Engine& e, const Frame& df, int64_t val_size, const StaticFrame* st) {
+          [](Engine& e, const Frame& df, int64_t val_size, const StaticFrame* st,
+             const std::optional<forecast::PredictionIntervals>& pi) {
             rel r;
-            e.nf->fit(df, val_size, st);
+            e.nf->fit(df, val_size, st, pi ? &*pi : nullptr);
           },
-          nb::arg("df"), nb::arg("val_size"), nb::arg("static_df").none())
+          nb::arg("df"), nb::arg("val_size"), nb::arg("static_df").none(), nb::arg("prediction_intervals").none())
       .def(
           "attach",
           [](Engine& e, const Frame& df, const StaticFrame* st) {
@@ -91,13 +103,14 @@ void bind_forecast(nb::module_& m) {
           "cross_validation",
           [](Engine& e, const Frame& df, int64_t n_windows, int64_t step_size, int64_t val_size,
              int64_t test_size, bool refit, const StaticFrame* st, const std::vector<float>& level,
-             const std::vector<float>& quantiles) {
+             const std::vector<float>& quantiles, const std::optional<forecast::PredictionIntervals>& pi) {
             rel r;
             return e.nf->cross_validation(df, n_windows, step_size, val_size, test_size, refit, st,
-                                          forecast::Intervals{level, quantiles});
+                                          forecast::Intervals{level, quantiles}, pi ? &*pi : nullptr);
           },
           nb::arg("df"), nb::arg("n_windows"), nb::arg("step_size"), nb::arg("val_size"), nb::arg("test_size"),
-          nb::arg("refit"), nb::arg("static_df").none(), nb::arg("level"), nb::arg("quantiles"))
+          nb::arg("refit"), nb::arg("static_df").none(), nb::arg("level"), nb::arg("quantiles"),
+          nb::arg("prediction_intervals").none())
       .def(
           "predict_insample",
           [](Engine& e, int64_t step_size, const std::vector<float>& level, const std::vector<float>& quantiles) {
@@ -141,6 +154,22 @@ void bind_forecast(nb::module_& m) {
           nb::arg("df").none(), nb::arg("h"))
       .def("configs", [](Engine& e) { return configs(*e.nf); }, "Each model's class and full config (JSON).")
       .def_prop_ro("freq", [](const Engine& e) { return e.nf->freq().str(); })
+      .def(
+          "conformity_scores",
+          [](const Engine& e, const std::string& alias) {
+            std::vector<float> v = e.nf->conformity_scores(alias);
+            const forecast::PredictionIntervals* pi = e.nf->prediction_intervals();
+            const size_t S = static_cast<size_t>(e.nf->train_data().n_series());
+            const size_t W = pi && !v.empty() ? static_cast<size_t>(pi->n_windows) : 0;
+            const size_t h = W ? v.size() / (S * W) : 0;
+            return to_numpy(std::move(v), {S, W, h});
+          },
+          nb::arg("alias"), "A model's conformity scores, [series, n_windows, h] (empty without calibration).")
+      .def_prop_ro("prediction_intervals",
+                   [](const Engine& e) -> std::optional<forecast::PredictionIntervals> {
+                     const forecast::PredictionIntervals* pi = e.nf->prediction_intervals();
+                     return pi ? std::optional<forecast::PredictionIntervals>(*pi) : std::nullopt;
+                   })
       .def("reports",
            [](const Engine& e) {
              std::vector<std::string> out;

@@ -56,9 +56,15 @@ void CVResult::write_csv(const std::string& path) const {
 
 CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windows, int64_t step_size,
                                           int64_t val_size, int64_t test_size, bool refit,
-                                          const data::StaticFrame* static_df, const Intervals& intervals) {
+                                          const data::StaticFrame* static_df, const Intervals& intervals,
+                                          const PredictionIntervals* prediction_intervals) {
   check_frame(df, true);
   resolve_freq(df);
+  if (prediction_intervals) {  // core.py cross_validation's checks
+    ND_CHECK(!intervals.empty(), "When passing prediction_intervals you need to set the level or quantiles argument.");
+    ND_CHECK(refit, "Passing prediction_intervals is only supported with refit=True.");
+    prediction_intervals->check();
+  }
   const int64_t h = models_[0]->h();
   for (auto& m : models_)
     ND_CHECK(m->h() == h, "models with different horizons (", m->h(), " vs ", h, ") in one NeuralForecast");
@@ -92,8 +98,13 @@ CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windo
     for (int64_t& n : trained_len) n += step_size * (n_windows - 1);
   for (auto& m : models_) detail::check_support(*m, df, sc.y, trained_len);
   std::vector<detail::ModelColumns> cols;
-  for (auto& m : models_) cols.push_back(detail::model_columns(*m, intervals));
+  for (auto& m : models_) {
+    const bool conformal = prediction_intervals && m->loss().outputsize_multiplier() == 1 &&
+                           !m->loss().is_distribution();
+    cols.push_back(detail::model_columns(*m, intervals, conformal));
+  }
   reports_.clear();
+  std::map<std::string, std::vector<float>> scores;  // the current window's conformity scores
   if (!refit)
     for (auto& m : models_) reports_.push_back(train_model(*m, views_upto(*m, 0), val_size, verbose));
 
@@ -102,16 +113,33 @@ CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windo
   for (const auto& c : cols) out.columns.insert(out.columns.end(), c.names.begin(), c.names.end());
   out.columns.push_back("y");
   out.values.assign(out.columns.size(), {});
-  // forecasts[w][model] = [S, h, Q]
+  // forecasts[w][model] = [S, h, Q] in the data's scale
   std::vector<std::vector<std::vector<float>>> fc(n_windows);
   for (int64_t w = 0; w < n_windows; ++w) {
     if (refit) {
       reset_models();
+      if (prediction_intervals) {  // each window's fit is calibrated on that window's data
+        std::vector<int64_t> len(S);
+        for (int64_t s = 0; s < S; ++s) len[s] = fit_len[s] + w * step_size;
+        scores = calibrate(detail::truncate(df, len), val_size, static_df, *prediction_intervals);
+      }
       for (auto& m : models_) reports_.push_back(train_model(*m, views_upto(*m, w), val_size, verbose));
     }
-    for (size_t k = 0; k < models_.size(); ++k)
-      fc[w].push_back(predict_model(*models_[k], views_upto(*models_[k], w), &cols[k].quantiles,
-                                    static_cast<uint64_t>(w)));
+    for (size_t k = 0; k < models_.size(); ++k) {
+      std::vector<float> f = predict_model(*models_[k], views_upto(*models_[k], w), &cols[k].quantiles,
+                                           static_cast<uint64_t>(w));
+      const int64_t F = cols[k].conformal ? 1 : static_cast<int64_t>(cols[k].names.size());
+      for (int64_t s = 0; s < S; ++s)
+        for (int64_t i = 0; i < h * F; ++i) f[s * h * F + i] = sc.inverse_y(s, f[s * h * F + i]);
+      if (cols[k].conformal) {
+        const std::string& alias = models_[k]->alias();
+        f = detail::conformal_columns(f, detail::scores_for(scores.at(alias), df.ids, df, prediction_intervals->n_windows,
+                                                            h, alias),
+                                      prediction_intervals->n_windows, h, prediction_intervals->method,
+                                      cols[k].quantiles);
+      }
+      fc[w].push_back(std::move(f));
+    }
   }
   const std::vector<float>& y = df.column("y");
   for (int64_t s = 0; s < S; ++s)
@@ -125,11 +153,14 @@ CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windo
         for (size_t k = 0; k < models_.size(); ++k) {
           const int64_t Q = static_cast<int64_t>(cols[k].names.size());
           for (int64_t q = 0; q < Q; ++q)
-            out.values[col++].push_back(sc.inverse_y(s, fc[w][k][(s * h + t) * Q + q]));
+            out.values[col++].push_back(fc[w][k][(s * h + t) * Q + q]);
         }
         out.values[col].push_back(y[cut + 1 + t]);
       }
     }
+  has_pi_ = prediction_intervals != nullptr;  // predict() then uses the last window's calibration
+  if (has_pi_) pi_ = *prediction_intervals;
+  scores_ = std::move(scores);
   train_ = df;
   static_ = static_df ? *static_df : data::StaticFrame{};
   local_stats_.clear();  // predict() after cross_validation scales with statistics of all of df
@@ -139,6 +170,8 @@ CVResult NeuralForecast::cross_validation(const data::Frame& df, int64_t n_windo
 
 CVResult NeuralForecast::predict_insample(int64_t step_size, const Intervals& intervals) {
   ND_CHECK(fitted_, "predict_insample() before fit()");
+  ND_CHECK(!has_pi_ || intervals.empty(), "One or more models has been trained with conformal prediction intervals. "
+           "They are not supported for insample predictions. Set level=None and quantiles=None");
   ND_CHECK(step_size >= 1, "step_size must be >= 1, got ", step_size);
   const data::Frame& df = train_;
   const int64_t S = df.n_series(), h = models_[0]->h();

@@ -52,11 +52,30 @@ std::vector<SeriesView> model_views(const models::Model& m, const data::Frame& d
 
 // The forecast columns of model m (NeuralForecast's _generate_forecasts): their names and, for
 // distribution losses, the quantiles to compute. Checks the levels / quantiles asked for.
+// Point models with conformity scores (`conformal`) get the point forecast and NeuralForecast's
+// conformal columns (alias-lo-X in reversed level order, alias-hi-X in level order; or
+// alias-ql{q}), computed by conformal_columns from the point forecast.
 struct ModelColumns {
   std::vector<std::string> names;
-  std::vector<float> quantiles;  // distribution losses: the quantiles the forecast holds
+  std::vector<float> quantiles;  // distribution losses: the quantiles the forecast holds;
+                                 // conformal: the cuts of the interval columns, in column order
+  bool conformal = false;
 };
-ModelColumns model_columns(const models::Model& m, const Intervals& iv);
+ModelColumns model_columns(const models::Model& m, const Intervals& iv, bool conformal = false);
+
+// The conformal columns: point [S, h] in the data's scale, scores[s] -> that series' [W, h]
+// conformity scores; returns [S, h, 1 + cuts] (the point forecast first).
+std::vector<float> conformal_columns(const std::vector<float>& point, const std::vector<const float*>& scores,
+                                     int64_t W, int64_t h, const std::string& method,
+                                     const std::vector<float>& cuts);
+
+// Each series of df's [W, h] conformity scores within `scores` ([ids, W, h], ids ascending);
+// refuses a series that has none, naming it.
+std::vector<const float*> scores_for(const std::vector<float>& scores, const std::vector<std::string>& ids,
+                                     const data::Frame& df, int64_t W, int64_t h, const std::string& alias);
+
+// df with series s cut to its first lengths[s] rows.
+data::Frame truncate(const data::Frame& df, const std::vector<int64_t>& lengths);
 
 // Refuses data a distribution loss cannot model (Poisson with a negative value, ...), naming the
 // model, the series and the timestamp; `values` are the targets the loss sees (locally scaled).

@@ -11,7 +11,105 @@
 
 namespace nd::forecast::detail {
 
-ModelColumns model_columns(const models::Model& m, const Intervals& iv) {
+namespace {
+
+// NeuralForecast writes the level as the user gave it: 80 -> "80", 80.5 -> "80.5".
+std::string level_text(float l) {
+  if (l == std::floor(l)) return std::to_string(static_cast<int64_t>(l));
+  return losses::python_float(l);
+}
+
+// np.quantile's default ("linear") of the sorted values v at q.
+double np_quantile(const std::vector<double>& v, double q) {
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  const double t = pos - static_cast<double>(lo);
+  return t >= 0.5 ? v[hi] - (v[hi] - v[lo]) * (1.0 - t) : v[lo] + (v[hi] - v[lo]) * t;
+}
+
+ModelColumns conformal_names(const std::string& alias, const Intervals& iv) {
+  ModelColumns c;
+  c.conformal = true;
+  c.names.push_back(alias);
+  if (!iv.level.empty()) {  // utils.py add_conformal_*_intervals
+    for (auto it = iv.level.rbegin(); it != iv.level.rend(); ++it) {
+      c.names.push_back(alias + "-lo-" + level_text(*it));
+      c.quantiles.push_back(static_cast<float>((100.0 - *it) / 200.0));
+    }
+    for (float l : iv.level) {
+      c.names.push_back(alias + "-hi-" + level_text(l));
+      c.quantiles.push_back(static_cast<float>(1.0 - (100.0 - l) / 200.0));
+    }
+  } else {
+    for (float q : iv.quantiles) {
+      c.names.push_back(alias + "-ql" + losses::python_float(q));
+      c.quantiles.push_back(q);
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<float> conformal_columns(const std::vector<float>& point, const std::vector<const float*>& scores,
+                                     int64_t W, int64_t h, const std::string& method,
+                                     const std::vector<float>& cuts) {
+  const int64_t S = static_cast<int64_t>(scores.size()), C = 1 + static_cast<int64_t>(cuts.size());
+  const bool distribution = method == "conformal_distribution";
+  std::vector<float> out(static_cast<size_t>(S * h * C));
+  std::vector<double> v;
+  for (int64_t s = 0; s < S; ++s)
+    for (int64_t t = 0; t < h; ++t) {
+      const double mean = point[s * h + t];
+      v.clear();
+      for (int64_t w = 0; w < W; ++w) {
+        const double e = scores[s][w * h + t];
+        if (distribution) {
+          v.push_back(mean - e);
+          v.push_back(mean + e);
+        } else {
+          v.push_back(e);
+        }
+      }
+      std::sort(v.begin(), v.end());
+      float* o = &out[(s * h + t) * C];
+      o[0] = static_cast<float>(mean);
+      for (size_t k = 0; k < cuts.size(); ++k) {
+        const double q = cuts[k];
+        double val;
+        if (distribution)
+          val = np_quantile(v, q);
+        else if (q < 0.5)  // the score quantile of the mirrored level (NF: its reversed cut list)
+          val = mean - np_quantile(v, 1.0 - q);
+        else if (q > 0.5)
+          val = mean + np_quantile(v, q);
+        else
+          val = mean;
+        o[1 + k] = static_cast<float>(val);
+      }
+    }
+  return out;
+}
+
+data::Frame truncate(const data::Frame& df, const std::vector<int64_t>& lengths) {
+  data::Frame out;
+  out.ids = df.ids;
+  out.columns = df.columns;
+  out.time_kind = df.time_kind;
+  out.values.assign(df.columns.size(), {});
+  out.indptr.assign(1, 0);
+  for (int64_t s = 0; s < df.n_series(); ++s) {
+    const int64_t r0 = df.indptr[s], n = std::min(lengths[s], df.length(s));
+    out.ds.insert(out.ds.end(), df.ds.begin() + r0, df.ds.begin() + r0 + n);
+    for (size_t c = 0; c < df.columns.size(); ++c)
+      out.values[c].insert(out.values[c].end(), df.values[c].begin() + r0, df.values[c].begin() + r0 + n);
+    out.indptr.push_back(out.indptr.back() + n);
+  }
+  return out;
+}
+
+ModelColumns model_columns(const models::Model& m, const Intervals& iv, bool conformal) {
   ModelColumns c;
   const losses::Loss& loss = m.loss();
   const std::string alias = m.alias();
@@ -51,9 +149,12 @@ ModelColumns model_columns(const models::Model& m, const Intervals& iv) {
     c.quantiles = qs;
     return c;
   }
-  ND_CHECK(loss.outputsize_multiplier() > 1, "You have trained ", alias, " with loss=", loss.name(),
-           "(): level / quantiles at predict time need a distribution loss (DistributionLoss, GMM, PMM, NBMM), a "
-           "multi-quantile loss (MQLoss); conformal prediction_intervals for point losses are not supported yet");
+  if (loss.outputsize_multiplier() == 1) {
+    ND_CHECK(conformal, "You have trained ", alias, " with loss=", loss.name(),
+             "(): level / quantiles need prediction_intervals (conformal intervals) given to fit, or a distribution "
+             "loss (DistributionLoss, GMM, PMM, NBMM) or multi-quantile loss (MQLoss)");
+    return conformal_names(alias, iv);
+  }
   // Multi-quantile losses forecast the quantiles they were trained for (NeuralForecast ignores
   // level / quantiles for them too).
   for (const std::string& n : loss.output_names()) c.names.push_back(alias + n);

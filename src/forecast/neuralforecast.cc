@@ -181,9 +181,12 @@ void NeuralForecast::reset_models() {
   for (auto& m : models_) m = models::make_model(m->name(), m->config());
 }
 
-void NeuralForecast::fit(const data::Frame& df, int64_t val_size, const data::StaticFrame* static_df) {
+void NeuralForecast::fit(const data::Frame& df, int64_t val_size, const data::StaticFrame* static_df,
+                         const PredictionIntervals* prediction_intervals) {
   check_frame(df, true);
   resolve_freq(df);
+  std::map<std::string, std::vector<float>> scores;
+  if (prediction_intervals) scores = calibrate(df, val_size, static_df, *prediction_intervals);
   train_ = df;
   static_ = static_df ? *static_df : data::StaticFrame{};
   detail::Scaled sc = detail::local_scale(train_, has_local_scaler_, local_scaler_);
@@ -195,6 +198,9 @@ void NeuralForecast::fit(const data::Frame& df, int64_t val_size, const data::St
     reports_.push_back(train_model(*m, detail::model_views(*m, train_, sc, static_df, nullptr, {}, &storage),
                                    val_size, verbose));
   }
+  has_pi_ = prediction_intervals != nullptr;
+  if (has_pi_) pi_ = *prediction_intervals;
+  scores_ = std::move(scores);
   fitted_ = true;
 }
 
@@ -204,6 +210,8 @@ void NeuralForecast::attach(const data::Frame& df, const data::StaticFrame* stat
   train_ = df;
   static_ = static_df ? *static_df : data::StaticFrame{};
   reports_.clear();
+  has_pi_ = false;
+  scores_.clear();
   fitted_ = true;
 }
 
@@ -238,14 +246,21 @@ data::Frame NeuralForecast::predict(const data::Frame* df_in, const data::Static
                " values of ", models::json(m->futr_exog_list()).dump(), " for every series");
     std::vector<std::vector<float>> storage;
     storage.reserve(m->futr_exog_list().size() * static_cast<size_t>(S));  // views point into it
-    const detail::ModelColumns cols = detail::model_columns(*m, intervals);
+    const std::vector<float>& scores = conformity_scores(m->alias());
+    const detail::ModelColumns cols = detail::model_columns(*m, intervals, !scores.empty());
     const std::vector<float> f = predict_model(*m, detail::model_views(*m, df, sc, st, futr_df, {}, &storage),
-                                               &cols.quantiles);  // [S, h, C]
-    const int64_t C = static_cast<int64_t>(cols.names.size()), h = m->h();
+                                               &cols.quantiles);  // [S, h, C]; conformal: [S, h, 1]
+    const int64_t C = static_cast<int64_t>(cols.names.size()), h = m->h(), F = cols.conformal ? 1 : C;
+    std::vector<float> data_scale(f.size());
+    for (int64_t s = 0; s < S; ++s)
+      for (int64_t i = 0; i < h * F; ++i) data_scale[s * h * F + i] = sc.inverse_y(s, f[s * h * F + i]);
+    if (cols.conformal)
+      data_scale = detail::conformal_columns(
+          data_scale, detail::scores_for(scores, train_.ids, df, pi_.n_windows, h, m->alias()), pi_.n_windows, h,
+          pi_.method, cols.quantiles);
     for (int64_t q = 0; q < C; ++q) {
       std::vector<float> col(static_cast<size_t>(S * h));
-      for (int64_t s = 0; s < S; ++s)
-        for (int64_t t = 0; t < h; ++t) col[s * h + t] = sc.inverse_y(s, f[(s * h + t) * C + q]);
+      for (int64_t i = 0; i < S * h; ++i) col[i] = data_scale[i * C + q];
       out.set_column(cols.names[q], std::move(col));
     }
   }

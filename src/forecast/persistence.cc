@@ -3,6 +3,7 @@
 // name) and <dir>/dataset.safetensors (the fit frame, so predict() works after load).
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <cstring>
 #include <fstream>
@@ -20,8 +21,9 @@ namespace {
 
 // 1: config, weights, dataset. 2: + the fitted local-scaler state ("local_stats:<column>",
 // [series, 3] = loc, scale, lambda) in dataset.safetensors; version-1 saves recompute it from the
-// dataset at predict time, which gives the same numbers.
-constexpr int kFormatVersion = 2;
+// dataset at predict time, which gives the same numbers. 3: + conformal intervals
+// ("prediction_intervals" in the config, "conformity_scores:<alias>" [series, n_windows, h]).
+constexpr int kFormatVersion = 3;
 constexpr const char* kFormat = "neuro-divergent";
 
 io::StFile weights_of(models::Model& m) {
@@ -82,6 +84,8 @@ void NeuralForecast::save(const std::string& dir, bool overwrite) const {
                 {"local_scaler_type", has_local_scaler_ ? data::local_scaler_name(local_scaler_) : ""},
                 {"models", json::array()},
                 {"dataset", "dataset.safetensors"}};
+    if (has_pi_)
+      cfg["prediction_intervals"] = {{"n_windows", pi_.n_windows}, {"method", pi_.method}, {"step_size", pi_.step_size}};
     for (size_t k = 0; k < models_.size(); ++k) {
       const std::string file = "model_" + std::to_string(k) + ".safetensors";
       io::write_safetensors(weights_of(*models_[k]), (tmp / file).string());
@@ -100,6 +104,11 @@ void NeuralForecast::save(const std::string& dir, bool overwrite) const {
       std::vector<float> flat;
       for (const data::LocalStats& st : stats) flat.insert(flat.end(), {st.loc, st.scale, st.lambda});
       ds.put_f32("local_stats:" + col, {static_cast<int64_t>(stats.size()), 3}, flat.data());
+    }
+    for (const auto& [alias, sc] : scores_) {
+      const int64_t S = train_.n_series(), W = pi_.n_windows;
+      ds.put_f32("conformity_scores:" + alias, {S, W, static_cast<int64_t>(sc.size()) / std::max<int64_t>(S * W, 1)},
+                 sc.data());
     }
     io::write_safetensors(ds, (tmp / "dataset.safetensors").string());
     std::ofstream out(tmp / "nd_config.json");
@@ -159,6 +168,24 @@ NeuralForecast NeuralForecast::load(const std::string& dir) {
       nf.static_.ids = json::parse(ds.metadata.at("static_ids")).get<std::vector<std::string>>();
       nf.static_.columns = json::parse(ds.metadata.at("static_columns")).get<std::vector<std::string>>();
       for (const std::string& c : nf.static_.columns) nf.static_.values.push_back(ds.f32("static:" + c));
+    }
+    if (cfg.contains("prediction_intervals")) {
+      const json& p = cfg.at("prediction_intervals");
+      nf.pi_.n_windows = p.at("n_windows").get<int64_t>();
+      nf.pi_.method = p.at("method").get<std::string>();
+      nf.pi_.step_size = p.at("step_size").get<int64_t>();
+      nf.pi_.check();
+      nf.has_pi_ = true;
+    }
+    const std::string kScores = "conformity_scores:";
+    for (const auto& [name, t] : ds.tensors) {
+      if (name.rfind(kScores, 0) != 0) continue;
+      const std::string alias = name.substr(kScores.size());
+      bool known = false;
+      for (const auto& m : nf.models_) known = known || (m->alias() == alias && m->h() == (t.shape.size() == 3 ? t.shape[2] : -1));
+      ND_CHECK(nf.has_pi_ && known && t.shape[0] == nf.train_.n_series() && t.shape[1] == nf.pi_.n_windows, "'", dpath,
+               "': tensor '", name, "' does not fit the saved models, dataset and prediction_intervals");
+      nf.scores_[alias] = ds.f32(name);
     }
     const std::string kStats = "local_stats:";
     for (const auto& [name, t] : ds.tensors) {

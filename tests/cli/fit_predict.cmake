@@ -38,3 +38,23 @@ execute_process(COMMAND ${ND} predict --model ${TMP}/roundtrip --level 80 RESULT
 if(NOT code EQUAL 2 OR NOT err MATCHES "trained NLinear with loss=MAE")
   message(FATAL_ERROR "nd predict --level of a point model: ${code} ${err}")
 endif()
+
+# Conformal intervals for a point model: nd fit --conformal-windows, then nd predict --level.
+file(REMOVE_RECURSE ${TMP}/conformal)
+execute_process(COMMAND ${ND} fit --data ${DATA}/air_passengers.csv --model NLinear --h 6 --input-size 12
+                --max-steps 20 --conformal-windows 3 --conformal-method conformal_error --out ${TMP}/conformal -q
+                RESULT_VARIABLE code ERROR_VARIABLE err)
+if(NOT code EQUAL 0)
+  message(FATAL_ERROR "nd fit --conformal-windows failed (${code}): ${err}")
+endif()
+execute_process(COMMAND ${ND} predict --model ${TMP}/conformal --level 80,90 RESULT_VARIABLE code
+                OUTPUT_VARIABLE out ERROR_VARIABLE err)
+string(REGEX MATCH "^[^\n]*" header "${out}")
+if(NOT code EQUAL 0 OR NOT header STREQUAL "unique_id,ds,NLinear,NLinear-lo-90,NLinear-lo-80,NLinear-hi-80,NLinear-hi-90")
+  message(FATAL_ERROR "nd predict --level after --conformal-windows: ${code} ${err} / ${header}")
+endif()
+execute_process(COMMAND ${ND} fit --data ${DATA}/air_passengers.csv --model NLinear --h 6 --input-size 12
+                --conformal-windows 1 --out ${TMP}/conformal1 -q RESULT_VARIABLE code ERROR_VARIABLE err)
+if(NOT code EQUAL 2 OR NOT err MATCHES "at least two windows")
+  message(FATAL_ERROR "nd fit --conformal-windows 1: ${code} ${err}")
+endif()

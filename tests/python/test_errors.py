@@ -109,6 +109,24 @@ def test_level_at_predict_of_a_point_model_is_refused(air):
         nf.predict(level=[80])
 
 
+def test_conformal_set_up_errors(air):
+    from neurodivergent.utils import PredictionIntervals
+    with pytest.raises(ValueError, match="at least two windows"):
+        PredictionIntervals(n_windows=1)
+    with pytest.raises(ValueError, match="method must be one of"):
+        PredictionIntervals(method="split")
+    nf = nd.NeuralForecast(models=[mlp()], freq="MS")
+    with pytest.raises(ValueError, match="Minimum required samples in each serie .* are: 206"):
+        nf.fit(air, prediction_intervals=PredictionIntervals(n_windows=200))
+    with pytest.raises(ValueError, match="set the level or quantiles"):
+        nf.cross_validation(air, prediction_intervals=PredictionIntervals(), refit=True)
+    with pytest.raises(ValueError, match="only supported with refit=True"):
+        nf.cross_validation(air, prediction_intervals=PredictionIntervals(), level=[80])
+    nf.fit(air, prediction_intervals=PredictionIntervals())
+    with pytest.raises(ValueError, match="not supported for insample"):
+        nf.predict_insample(level=[80])
+
+
 def test_bad_level_and_quantiles(air):
     nf = nd.NeuralForecast(models=[mlp(loss=DistributionLoss("Normal"))], freq="MS")
     nf.fit(air)

@@ -37,7 +37,15 @@ struct TrainArgs {
   std::string data, model, freq, local_scaler, static_csv;
   int64_t h = 0, val_size = 0;
   bool quiet = false;
+  nd::forecast::PredictionIntervals pi;
+  int64_t conformal_windows = 0;  // 0: no conformal intervals
   void add(CLI::App* c) {
+    c->add_option("--conformal-windows,--conformal_windows", conformal_windows,
+                  "calibrate conformal prediction intervals on this many cross-validation windows (>= 2)");
+    c->add_option("--conformal-method,--conformal_method", pi.method,
+                  "conformal_distribution or conformal_error")->capture_default_str();
+    c->add_option("--conformal-step-size,--conformal_step_size", pi.step_size,
+                  "steps between the calibration windows")->capture_default_str();
     c->add_option("--data", data, "training data CSV (unique_id, ds, y)")->required();
     c->add_option("--model", model, "model name (see `nd models`)")->required();
     c->add_option("--h", h, "forecast horizon")->required();
@@ -57,6 +65,17 @@ struct TrainArgs {
     nd::forecast::NeuralForecast nf(std::move(ms), freq, local_scaler);
     nf.verbose = !quiet;
     return nf;
+  }
+  // The conformal set-up asked for, checked (nullptr without --conformal-windows).
+  const nd::forecast::PredictionIntervals* intervals_setup() {
+    if (conformal_windows == 0) {
+      ND_CHECK(pi.method == "conformal_distribution" && pi.step_size == 1,
+               "--conformal-method / --conformal-step-size need --conformal-windows");
+      return nullptr;
+    }
+    pi.n_windows = conformal_windows;
+    pi.check();
+    return &pi;
   }
 };
 
@@ -122,7 +141,8 @@ int main(int argc, char** argv) {
   pred_cmd->add_option("--futr", pred_futr, "future exogenous values CSV (unique_id, ds, futr_exog_list columns)");
   pred_cmd->add_option("--static", pred_static, "static features CSV (default: those given to fit)");
   std::string pred_level, pred_quantiles;
-  pred_cmd->add_option("--level", pred_level, "prediction intervals, e.g. 80,90 (models with a distribution loss)");
+  pred_cmd->add_option("--level", pred_level,
+                       "prediction intervals, e.g. 80,90 (distribution losses, or models fitted with --conformal-windows)");
   pred_cmd->add_option("--quantiles", pred_quantiles, "quantiles, e.g. 0.1,0.5,0.9 (instead of --level)");
 
   TrainArgs cv_args;
@@ -137,7 +157,9 @@ int main(int argc, char** argv) {
   cv_cmd->add_option("--metrics", cv_metrics, "comma-separated: mae, mse, rmse, mape, smape")->capture_default_str();
   cv_cmd->add_option("--out", cv_out, "cross-validation CSV (unique_id, ds, cutoff, model columns, y)");
   std::string cv_level, cv_quantiles;
-  cv_cmd->add_option("--level", cv_level, "prediction intervals, e.g. 80,90 (models with a distribution loss)");
+  cv_cmd->add_option("--level", cv_level,
+                     "prediction intervals, e.g. 80,90 (distribution losses; point models with --conformal-windows "
+                     "and --refit)");
   cv_cmd->add_option("--quantiles", cv_quantiles, "quantiles, e.g. 0.1,0.5,0.9 (instead of --level)");
 
   nd::forecast::EvaluateOptions ev_opt;
@@ -182,7 +204,8 @@ int main(int argc, char** argv) {
       nd::forecast::NeuralForecast nf = fit_args.make(fit_cmd->remaining());
       nd::data::StaticFrame st;
       if (!fit_args.static_csv.empty()) st = nd::data::read_static_csv(fit_args.static_csv);
-      nf.fit(nd::data::read_csv(fit_args.data), fit_args.val_size, fit_args.static_csv.empty() ? nullptr : &st);
+      nf.fit(nd::data::read_csv(fit_args.data), fit_args.val_size, fit_args.static_csv.empty() ? nullptr : &st,
+             fit_args.intervals_setup());
       nf.save(fit_out, true);
       for (const auto& r : nf.reports())
         std::fprintf(stderr, "%s: %lld steps in %.2f s, final training loss %.5f; saved to %s\n", r.model.c_str(),
@@ -220,7 +243,8 @@ int main(int argc, char** argv) {
       if (!cv_args.static_csv.empty()) st = nd::data::read_static_csv(cv_args.static_csv);
       const nd::forecast::CVResult cv =
           nf.cross_validation(nd::data::read_csv(cv_args.data), n_windows, cv_step, cv_args.val_size, 0, refit,
-                              cv_args.static_csv.empty() ? nullptr : &st, intervals(cv_level, cv_quantiles));
+                              cv_args.static_csv.empty() ? nullptr : &st, intervals(cv_level, cv_quantiles),
+                              cv_args.intervals_setup());
       if (!cv_out.empty()) cv.write_csv(cv_out);
       const std::vector<float>& y = cv.column("y");
       std::printf("%-24s", "model");

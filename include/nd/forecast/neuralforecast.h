@@ -24,6 +24,18 @@ struct Intervals {
   bool empty() const { return level.empty() && quantiles.empty(); }
 };
 
+// Conformal prediction intervals (NeuralForecast's utils.PredictionIntervals): fit() runs a
+// cross-validation of n_windows windows step_size apart on clones of the models and keeps each
+// point model's absolute errors, the conformity scores; predict(level=...) then turns a point
+// forecast into intervals: "conformal_distribution" takes quantiles of forecast +- every score,
+// "conformal_error" adds quantiles of the scores to the forecast.
+struct PredictionIntervals {
+  int64_t n_windows = 2;
+  std::string method = "conformal_distribution";  // or "conformal_error"
+  int64_t step_size = 1;
+  void check() const;  // NeuralForecast's constructor checks, same messages
+};
+
 struct TrainReport {
   std::string model;
   int64_t steps = 0;
@@ -58,7 +70,10 @@ class NeuralForecast {
   // Trains every model on df (long format; the target column "y" plus the exogenous columns the
   // models list; static features in static_df). The last val_size values of each series are held
   // out for validation / early stopping.
-  void fit(const data::Frame& df, int64_t val_size = 0, const data::StaticFrame* static_df = nullptr);
+  // With prediction_intervals, conformity scores are computed first (see PredictionIntervals);
+  // the models themselves train exactly as without them.
+  void fit(const data::Frame& df, int64_t val_size = 0, const data::StaticFrame* static_df = nullptr,
+           const PredictionIntervals* prediction_intervals = nullptr);
   // fit() without training: adopts df (and static_df) as the fit data of models whose weights
   // were set directly, e.g. imported from a NeuralForecast checkpoint, so that predict() and
   // save() work as after fit().
@@ -71,10 +86,12 @@ class NeuralForecast {
   // Rolling-origin evaluation: n_windows forecasts of h steps whose cutoffs are step_size apart,
   // the last one h steps before the end (test_size = h + step_size * (n_windows - 1); pass
   // test_size instead of n_windows with n_windows = 0). Models train once on the data before the
-  // first cutoff, or, with refit, afresh (same seeds) before every cutoff.
+  // first cutoff, or, with refit, afresh (same seeds) before every cutoff. prediction_intervals
+  // (with refit and level / quantiles, as NeuralForecast) calibrates every window's fit.
   CVResult cross_validation(const data::Frame& df, int64_t n_windows = 1, int64_t step_size = 1,
                             int64_t val_size = 0, int64_t test_size = 0, bool refit = false,
-                            const data::StaticFrame* static_df = nullptr, const Intervals& intervals = {});
+                            const data::StaticFrame* static_df = nullptr, const Intervals& intervals = {},
+                            const PredictionIntervals* prediction_intervals = nullptr);
 
   // In-sample forecasts of the fitted models over the training data: for every series, windows
   // step_size apart whose h outputs lie inside the series (cutoffs from input_size - 1 on), with
@@ -93,12 +110,20 @@ class NeuralForecast {
   const std::vector<TrainReport>& reports() const { return reports_; }
   const data::Frequency& freq() const { return freq_; }
   const data::Frame& train_data() const { return train_; }  // the frame given to fit / attach
+  // The conformal set-up of the last fit (nullptr without) and a model's conformity scores,
+  // [series of train_data(), n_windows, h] (empty for models that have none).
+  const PredictionIntervals* prediction_intervals() const { return has_pi_ ? &pi_ : nullptr; }
+  const std::vector<float>& conformity_scores(const std::string& alias) const;
   std::vector<std::unique_ptr<models::Model>>& models() { return models_; }
 
  private:
   void check_frame(const data::Frame& df, bool for_fit) const;
   void resolve_freq(const data::Frame& df);
   void reset_models();  // fresh models from the same configs (refit)
+  // Conformity scores of the point models on df (a cross-validation of clones of the models).
+  std::map<std::string, std::vector<float>> calibrate(const data::Frame& df, int64_t val_size,
+                                                      const data::StaticFrame* static_df,
+                                                      const PredictionIntervals& pi) const;
   std::vector<std::unique_ptr<models::Model>> models_;
   std::string freq_alias_;
   data::Frequency freq_;
@@ -112,6 +137,9 @@ class NeuralForecast {
   data::StaticFrame static_;  // static features given to fit
   std::vector<TrainReport> reports_;
   bool fitted_ = false;
+  bool has_pi_ = false;
+  PredictionIntervals pi_;
+  std::map<std::string, std::vector<float>> scores_;  // alias -> [S, n_windows, h] over train_'s series
 };
 
 // Trains one model (the loop behind NeuralForecast::fit): `series` are the (locally scaled)
