@@ -16,11 +16,11 @@ namespace nd::forecast {
 
 namespace {
 constexpr int64_t kH = 12;
+constexpr int64_t kConformalWindows = 12;
 
 // Defaults chosen for a quick, accurate demo; any of them can be overridden.
 models::json demo_defaults(const std::string& model) {
-  models::json j = {{"h", kH}, {"input_size", 24}, {"scaler_type", "robust"},
-                    {"loss", {{"name", "MQLoss"}, {"level", {80, 90}}}}, {"random_seed", 1}};
+  models::json j = {{"h", kH}, {"input_size", 24}, {"scaler_type", "robust"}, {"random_seed", 1}};
   const std::string m = models::find_model(model).name;
   if (m == "MLP") j.update({{"max_steps", 300}, {"hidden_size", 256}});
   if (m == "NLinear" || m == "DLinear") j.update({{"max_steps", 500}, {"learning_rate", 1e-2}});
@@ -46,10 +46,14 @@ DemoResult run_demo(const DemoOptions& opt, std::ostream& out) {
   NeuralForecast nf(std::move(ms), "MS");
   nf.verbose = opt.verbose;
   const auto t0 = std::chrono::steady_clock::now();
-  nf.fit(train);
+  // Point models get conformal intervals (calibrated on the last kConformalWindows cutoffs of the
+  // training data); distribution and quantile losses (--set loss=...) bring their own.
+  PredictionIntervals pi;
+  pi.n_windows = kConformalWindows;
+  nf.fit(train, 0, nullptr, &pi);
   DemoResult r;
   r.fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  data::Frame f = nf.predict();
+  data::Frame f = nf.predict(nullptr, nullptr, nullptr, Intervals{{80}, {}});
 
   const bool quantiles = f.col(alias + "-median") >= 0;
   const std::vector<float>& point = f.column(quantiles ? alias + "-median" : alias);
@@ -78,7 +82,9 @@ DemoResult run_demo(const DemoOptions& opt, std::ostream& out) {
   r.naive_smape = smape(actual, naive.data(), kH);
   if (lo) r.coverage80 = static_cast<double>(inside) / kH;
   out << "\n" << std::setprecision(2) << alias << ": MAE " << r.model_mae << ", sMAPE " << r.model_smape << "%";
-  if (lo) out << ", 80% interval covers " << inside << "/" << kH << " actuals";
+  if (lo)
+    out << ", 80% " << (nf.conformity_scores(alias).empty() ? "" : "conformal ") << "interval covers " << inside
+        << "/" << kH << " actuals (nominal " << std::setprecision(1) << 0.8 * kH << std::setprecision(2) << ")";
   out << "\nseasonal naive: MAE " << r.naive_mae << ", sMAPE " << r.naive_smape << "%\n";
   out << (r.model_mae < r.naive_mae ? "the model beats" : "the model does NOT beat")
       << " seasonal naive on MAE by " << std::setprecision(1) << 100.0 * (1.0 - r.model_mae / r.naive_mae) << "%\n";
