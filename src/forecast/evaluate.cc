@@ -22,7 +22,8 @@ using detail::Table;
 namespace {
 
 const char* const kPointMetrics[] = {"mae", "mse", "rmse", "mape", "smape", "mase", "owa"};
-const char* const kIntervalMetrics[] = {"coverage", "mqloss", "scaled_mqloss", "quantile_loss", "scaled_quantile_loss"};
+const char* const kIntervalMetrics[] = {"coverage", "mqloss", "scaled_mqloss", "quantile_loss", "scaled_quantile_loss",
+                                         "crps", "scaled_crps"};
 
 bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
@@ -89,7 +90,7 @@ Evaluation evaluate_csv(const std::string& path, const EvaluateOptions& opt) {
       interval_metrics.push_back(m);
     else
       ND_THROW("unknown metric '", m, "'; expected mae, mse, rmse, mape, smape, mase, owa, coverage, mqloss, "
-               "scaled_mqloss, quantile_loss, scaled_quantile_loss");
+               "scaled_mqloss, quantile_loss, scaled_quantile_loss, crps, scaled_crps");
   }
   // Interval columns are scored with coverage and mqloss unless other interval metrics are asked for.
   if (interval_metrics.empty()) interval_metrics = {"coverage", "mqloss"};

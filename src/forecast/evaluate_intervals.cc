@@ -4,7 +4,10 @@
 //   estimates quantile q: lo-<L> is q = (100 - L) / 200, hi-<L> is 1 - (100 - L) / 200;
 // - mqloss: quantile_loss averaged over the 2 x (number of levels) quantiles of the bounds (the
 //   median column is not among them, as utilsforecast's _models_from_levels);
-// - scaled_*: divided by the series' in-sample seasonal naive MAE (the MASE scale).
+// - scaled_*: divided by the series' in-sample seasonal naive MAE (the MASE scale);
+// - crps: 2 x mqloss, the quantile approximation of the CRPS (2 times the pinball loss
+//   integrated over the quantile levels); scaled_crps: utilsforecast's (Rangapuram et al. 2021)
+//   2 x mqloss x n / (sum |y| + eps) over the rows scored.
 // Overall ("all") rows pool every row for the unscaled scores and average the series' values for
 // the scaled ones (as evaluate does for MASE).
 #include <algorithm>
@@ -140,6 +143,15 @@ void score_intervals(const EvalContext& cx, const std::vector<std::string>& want
              false);
       }
     if (want("mqloss")) fill("mqloss", mq, false);
+    if (want("crps")) fill("crps", [&](const std::vector<size_t>& idx) { return 2.0 * mq(idx); }, false);
+    if (want("scaled_crps"))
+      fill("scaled_crps",
+           [&](const std::vector<size_t>& idx) {
+             double norm = 0.0;
+             for (size_t r : idx) norm += std::fabs(static_cast<double>(y[r]));
+             return 2.0 * mq(idx) * static_cast<double>(idx.size()) / (norm + 2.220446049250313e-16);
+           },
+           false);
     if (want("scaled_mqloss")) fill("scaled_mqloss", mq, true);
     for (const Bound& b : qs) {
       auto one = [&](const std::vector<size_t>& idx) { return qloss(b, idx); };

@@ -102,7 +102,7 @@ float distribution_validation_loss(models::Model& m, Var raw, const Split& sp, c
   Graph& g = raw.graph();
   if (vl.is_distribution()) return loss.nll(raw, y, mask, wb.shift.data(), wb.scale.data(), rows_per_window(m)).item();
   Var out;
-  if (vl.kind() == losses::Kind::MQ) {
+  if (vl.is_multi_quantile() || vl.kind() == losses::Kind::SCRPS) {
     const int64_t Q = static_cast<int64_t>(loss.quantiles().size()), C = losses::distribution_forecast_width(loss, Q);
     std::vector<float> f(static_cast<size_t>(W * h * C));
     const std::vector<uint64_t> streams = row_streams(W, 0);
@@ -114,7 +114,7 @@ float distribution_validation_loss(models::Model& m, Var raw, const Split& sp, c
     out = g.empty(Shape{W, h}, false);
     losses::distribution_mean(loss, raw.data(), W, h, wb.shift.data(), wb.scale.data(), out.data());
   }
-  return vl(out, y, mask, Tensor(const_cast<float*>(sp.in_raw.data()), Shape{W, L})).item();
+  return vl(out, y, mask, Tensor(const_cast<float*>(sp.in_raw.data()), Shape{W, L}), rows_per_window(m)).item();
 }
 
 // Mean validation loss over the windows whose outputs lie in the last val_size values of each
@@ -139,15 +139,22 @@ float validation_loss(models::Model& m, const std::vector<SeriesView>& series, i
       for (int64_t out0 = s.n - val_size; out0 + h <= s.n; out0 += step) fill_window(nopad, s, out0 - L, row++, &wb);
   }
   Split sp;
-  if (m.loss().is_distribution()) sp.keep_raw(wb);
+  sp.keep_raw(wb);
   scale_windows(st, &wb);
   sp.from(wb);
   Graph g;
   NoGradGuard ng(g);
   Var yhat = forward(m, g, sp, wb, 0, W);
   if (m.loss().is_distribution()) return distribution_validation_loss(m, yhat, sp, wb);
-  return m.valid_loss()(yhat, Tensor(sp.out_y.data(), Shape{W, h}), Tensor(sp.out_mask.data(), Shape{W, h}),
-                        Tensor(sp.in_y.data(), Shape{W, L}))
+  // As NeuralForecast's _compute_valid_loss: forecasts, targets and inputs in the data's scale.
+  Var out = g.empty(yhat.shape(), false);
+  const int64_t per_row = yhat.numel() / W;
+  for (int64_t r = 0; r < W; ++r) {
+    std::copy_n(yhat.data() + r * per_row, per_row, out.data() + r * per_row);
+    data::scale_inverse(st, out.data() + r * per_row, per_row, wb.shift[r], wb.scale[r]);
+  }
+  return m.valid_loss()(out, Tensor(sp.out_raw.data(), Shape{W, h}), Tensor(sp.out_mask.data(), Shape{W, h}),
+                        Tensor(sp.in_raw.data(), Shape{W, L}), rows_per_window(m))
       .item();
 }
 
@@ -226,7 +233,7 @@ TrainReport train_model(models::Model& m, const std::vector<SeriesView>& series,
     Var loss = distribution ? m.loss().nll(yhat, Tensor(sp.out_raw.data(), Shape{wb.W, h}), out_mask,
                                            wb.shift.data(), wb.scale.data(), rows_per_window(m))
                             : m.loss()(yhat, Tensor(sp.out_y.data(), Shape{wb.W, h}), out_mask,
-                                       Tensor(sp.in_y.data(), Shape{wb.W, L}));
+                                       Tensor(sp.in_y.data(), Shape{wb.W, L}), rows_per_window(m));
     rep.train_loss = loss.item();
     ND_CHECK(std::isfinite(rep.train_loss), m.name(), ": training loss became ", rep.train_loss, " at step ", step,
              " (try a lower learning_rate or a scaler_type)");

@@ -221,11 +221,17 @@ Loss Loss::by_name(const std::string& name) {
   if (n == "gmm") return Mixture(Distr::GMM, 1);
   if (n == "pmm") return Mixture(Distr::PMM, 10);
   if (n == "nbmm") return Mixture(Distr::NBMM, 1);
+  if (n == "hubermqloss") return HuberMQ();
+  if (n == "tukeyloss") return Tukey();
+  if (n == "relmse") return RelMSE();
+  if (n == "scrps") return SCRPS();
+  if (n == "accuracy") return Accuracy();
+  ND_CHECK(n != "huberqloss", "HuberQLoss needs q, e.g. {\"name\": \"HuberQLoss\", \"q\": 0.5}");
   ND_CHECK(n != "distributionloss", "DistributionLoss needs a distribution, e.g. {\"name\": \"DistributionLoss\", "
            "\"distribution\": \"Normal\"}");
   ND_THROW("unknown loss '", name,
-           "'; expected one of MAE, MSE, RMSE, MAPE, SMAPE, MASE, HuberLoss, QuantileLoss, MQLoss, DistributionLoss, "
-           "GMM, PMM, NBMM");
+           "'; expected one of MAE, MSE, RMSE, MAPE, SMAPE, MASE, HuberLoss, QuantileLoss, MQLoss, HuberQLoss, "
+           "HuberMQLoss, TukeyLoss, relMSE, sCRPS, Accuracy, DistributionLoss, GMM, PMM, NBMM");
 }
 
 const char* Loss::name() const {
@@ -239,6 +245,12 @@ const char* Loss::name() const {
     case Kind::Huber: return "HuberLoss";
     case Kind::Quantile: return "QuantileLoss";
     case Kind::MQ: return "MQLoss";
+    case Kind::HuberQ: return "HuberQLoss";
+    case Kind::HuberMQ: return "HuberMQLoss";
+    case Kind::Tukey: return "TukeyLoss";
+    case Kind::RelMSE: return "relMSE";
+    case Kind::SCRPS: return "sCRPS";
+    case Kind::Accuracy: return "Accuracy";
     case Kind::Distribution:
       return distr_ == Distr::GMM ? "GMM" : distr_ == Distr::PMM ? "PMM" : distr_ == Distr::NBMM ? "NBMM" : "DistributionLoss";
   }
@@ -281,13 +293,15 @@ void loss_backward(Graph& g, const Node& n) {
 
 }  // namespace
 
-Var Loss::operator()(Var y_hat, const Tensor& y, const Tensor& mask, const Tensor& y_insample) const {
+Var Loss::operator()(Var y_hat, const Tensor& y, const Tensor& mask, const Tensor& y_insample,
+                     int64_t series_per_window) const {
   ND_CHECK(!is_distribution(), name(), " is a distribution loss: call nll() with the window scales");
+  ND_CHECK(kind_ != Kind::RelMSE, "relMSE needs a benchmark forecast: use losses::relmse()");
   Graph& g = y_hat.graph();
   ND_CHECK(y.defined() && y.rank() >= 1, name(), ": target y is empty");
   ND_CHECK(y.is_contiguous(), name(), ": target y must be contiguous");
   const int64_t cnt = y.numel();
-  const int64_t nq = kind_ == Kind::MQ ? static_cast<int64_t>(quantiles_.size()) : 1;
+  const int64_t nq = is_multi_quantile() || kind_ == Kind::SCRPS ? static_cast<int64_t>(quantiles_.size()) : 1;
   ND_CHECK(y_hat.numel() == cnt * nq, name(), ": prediction shape ", y_hat.shape().str(), " does not match target ",
            y.shape.str(), nq > 1 ? " times " : "", nq > 1 ? std::to_string(nq) + " quantiles" : std::string());
   if (mask.defined())
@@ -335,6 +349,9 @@ Var Loss::operator()(Var y_hat, const Tensor& y, const Tensor& mask, const Tenso
       for (int64_t k = b * per; k < (b + 1) * per; ++k) w[k] = scale == 0.0 ? 0.0f : static_cast<float>(w[k] / scale);
     }
   }
+  if (kind_ >= Kind::HuberQ)
+    return robust_loss(*this, y_hat, ys, y.data, w, mask.defined() ? mask.data : nullptr, cnt, nq, wsum, y.shape,
+                       series_per_window);
   // NeuralForecast's MQLoss: sum_iq w_i l_iq / sum_i w_i. (Its code multiplies by
   // 1 / len(quantiles) after reshaping quantiles to [1, 1, 1, Q], so that factor is 1, and the
   // weights keep shape [B, h, N, 1], so the denominator is not multiplied by Q.)

@@ -171,6 +171,12 @@ losses::Loss loss_from_json(const json& j) {
       {"huberloss", {"delta"}},
       {"quantileloss", {"q"}},
       {"mqloss", {"level", "quantiles"}},
+      {"huberqloss", {"q", "delta"}},
+      {"hubermqloss", {"level", "quantiles", "delta"}},
+      {"tukeyloss", {"c", "normalize"}},
+      {"relmse", {"y_train"}},
+      {"scrps", {"level", "quantiles"}},
+      {"accuracy", {}},
       {"distributionloss", {"distribution", "level", "quantiles", "num_samples", "return_params", "rho"}},
       {"gmm", {"n_components", "level", "quantiles", "num_samples", "return_params", "batch_correlation",
                "horizon_correlation", "weighted"}},
@@ -179,8 +185,9 @@ losses::Loss loss_from_json(const json& j) {
       {"nbmm", {"n_components", "level", "quantiles", "num_samples", "return_params", "weighted"}},
   };
   const bool mixture = n == "gmm" || n == "pmm" || n == "nbmm";
+  const bool no_weights = mixture || n == "tukeyloss" || n == "scrps" || n == "accuracy";
   for (auto& [k, v] : j.items()) {
-    if (k == "name" || (k == "horizon_weight" && !mixture)) continue;
+    if (k == "name" || (k == "horizon_weight" && !no_weights)) continue;
     const auto it = std::find_if(kArgs.begin(), kArgs.end(), [&](const auto& e) { return e.first == n; });
     const bool ok = it != kArgs.end() && std::find(it->second.begin(), it->second.end(), k) != it->second.end();
     ND_CHECK(ok, "loss ", j["name"].dump(), ": unknown argument '", k, "'");
@@ -210,6 +217,21 @@ losses::Loss loss_from_json(const json& j) {
     return Loss::Quantile(j["q"].get<float>(), hw);
   }
   if (n == "mqloss") return Loss::MQ(level(), fl("quantiles"), hw);
+  if (n == "huberqloss") {
+    ND_CHECK(j.contains("q") && j["q"].is_number(), "HuberQLoss needs q, the quantile in (0, 1)");
+    return Loss::HuberQ(j["q"].get<float>(), j.value("delta", 1.0f), hw);
+  }
+  if (n == "hubermqloss") return Loss::HuberMQ(level(), fl("quantiles"), j.value("delta", 1.0f), hw);
+  if (n == "tukeyloss") {
+    ND_CHECK(!j.contains("normalize") || j["normalize"].is_boolean(), "TukeyLoss: normalize must be true or false");
+    return Loss::Tukey(j.value("c", 4.685f), j.value("normalize", true));
+  }
+  if (n == "relmse") {
+    ND_CHECK(!j.contains("y_train") || j["y_train"].is_null(), "relMSE: y_train is deprecated (NeuralForecast raises too)");
+    return Loss::RelMSE(hw);
+  }
+  if (n == "scrps") return Loss::SCRPS(level(), fl("quantiles"));
+  if (n == "accuracy") return Loss::Accuracy();
   if (n == "distributionloss") {
     ND_CHECK(j.contains("distribution") && j["distribution"].is_string(),
              "DistributionLoss needs a distribution name (Normal, StudentT, Poisson, NegativeBinomial, Tweedie, "
@@ -243,6 +265,10 @@ json loss_to_json(const losses::Loss& l) {
     case losses::Kind::Huber: j["delta"] = l.delta(); break;
     case losses::Kind::Quantile: j["q"] = l.q(); break;
     case losses::Kind::MQ: put_quantiles(); break;
+    case losses::Kind::HuberQ: j["q"] = l.q(); j["delta"] = l.delta(); break;
+    case losses::Kind::HuberMQ: put_quantiles(); j["delta"] = l.delta(); break;
+    case losses::Kind::SCRPS: put_quantiles(); break;
+    case losses::Kind::Tukey: j["c"] = l.c(); j["normalize"] = l.normalize(); break;
     case losses::Kind::Distribution: {
       put_quantiles();
       j["num_samples"] = l.num_samples();
@@ -280,12 +306,19 @@ Model::Model(std::string name, json config)
              " is not possible when using loss=", loss_.name(), "; use a point valid_loss (MAE, MSE, ...)");
     valid_loss_ = loss_;
   }
-  if (loss_.kind() == losses::Kind::MQ)
-    ND_CHECK(valid_loss_.kind() == losses::Kind::MQ, name_, ": set valid_loss to MQLoss when training with MQLoss (got ",
-             valid_loss_.name(), ")");
-  if (valid_loss_.kind() == losses::Kind::MQ && loss_.is_distribution())
-    ND_CHECK(valid_loss_.quantiles() == loss_.quantiles(), name_, ": ", loss_.name(), " quantiles do not match valid_loss ",
-             "(MQLoss) quantiles; use the same level or quantiles argument for both");
+  if (loss_.is_multi_quantile())
+    ND_CHECK(valid_loss_.is_multi_quantile(), name_, ": Please set valid_loss to MQLoss() or HuberMQLoss() when training with ",
+             loss_.name(), " (got ", valid_loss_.name(), ")");
+  ND_CHECK(loss_.trainable(), name_, ": ", loss_.name(),
+           " cannot be used for training. Please use another loss function (MAE, MSE, ...)");
+  ND_CHECK(valid_loss_.kind() != losses::Kind::RelMSE, name_, ": ", valid_loss_.name(),
+           " cannot be used for validation. Please use another valid_loss (MAE, MSE, ...)");
+  const bool quantile_valid = valid_loss_.is_multi_quantile() || valid_loss_.kind() == losses::Kind::SCRPS;
+  if (quantile_valid && (loss_.is_distribution() || loss_.is_multi_quantile()))
+    ND_CHECK(valid_loss_.quantiles() == loss_.quantiles(), name_, ": ", loss_.name(), " quantiles do not match valid_loss (",
+             valid_loss_.name(), ") quantiles; use the same level or quantiles argument for both");
+  ND_CHECK(valid_loss_.kind() != losses::Kind::SCRPS || loss_.is_distribution() || loss_.is_multi_quantile(), name_,
+           ": valid_loss sCRPS scores quantiles: train with a distribution or multi-quantile loss (got ", loss_.name(), ")");
 }
 
 Var Model::multivariate_rows(Var y) const {

@@ -318,6 +318,13 @@ std::vector<GradCase> cases() {
       GRAD_CASE("loss_mq_horizon_weight", (std::vector<Shape>{{4, 6, 3}}), {
         return {run_loss(losses::Loss::MQ({}, {0.1f, 0.5f, 0.9f}, {1, 1, 2, 2, 3, 3}), x[0])};
       }),
+      GRAD_CASE("loss_huberq", (std::vector<Shape>{{4, 6}}),
+                { return {run_loss(losses::Loss::HuberQ(0.3f, 0.4f, {1, 2, 1, 1, 0.5f, 1}), x[0])}; }),
+      GRAD_CASE("loss_hubermq", (std::vector<Shape>{{4, 6, 5}}),
+                { return {run_loss(losses::Loss::HuberMQ({80, 90}, {}, 0.4f), x[0])}; }),
+      GRAD_CASE("loss_tukey", (std::vector<Shape>{{4, 6}}), {
+        return {run_loss(losses::Loss::Tukey(3.0f, false), x[0])};
+      }),
       // distribution losses: negative log-likelihood through the domain map and scale decoupling
       GRAD_CASE("nll_normal", (std::vector<Shape>{{4, 6, 2}}),
                 { return {run_nll(losses::Loss::Distribution("Normal", {80}, {}, 1000, false, {1, 2, 1, 1, 0.5f, 1}), x[0])}; }),

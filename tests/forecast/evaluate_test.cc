@@ -91,7 +91,8 @@ TEST_F(Evaluate, IntervalScoresFollowUtilsforecast) {
   const std::string fc =
       write("fc.csv", "unique_id,ds,M-median,M-lo-80,M-hi-80,y\na,6,10,8,12,10\na,7,22,21,25,20\n");
   EvaluateOptions opt;
-  opt.metrics = {"mae", "coverage", "mqloss", "scaled_mqloss", "quantile_loss", "scaled_quantile_loss"};
+  opt.metrics = {"mae", "coverage", "mqloss", "scaled_mqloss", "quantile_loss", "scaled_quantile_loss", "crps",
+                 "scaled_crps"};
   opt.train_path = train;
   opt.season_length = 1;
   const Evaluation ev = evaluate_csv(fc, opt);
@@ -105,6 +106,9 @@ TEST_F(Evaluate, IntervalScoresFollowUtilsforecast) {
   EXPECT_NEAR(at(ev, "scaled_quantile_loss_q0.9", "M-median", "a"), 0.35 / 1.6, 1e-9);
   EXPECT_NEAR(at(ev, "coverage_level80", "M-median", "a"), 0.5, 1e-9);  // 10 in [8, 12], 20 not in [21, 25]
   EXPECT_NEAR(at(ev, "mae", "M-median", "a"), 1.0, 1e-9);
+  // crps = 2 mqloss; utilsforecast's scaled_crps = 2 mqloss n / sum |y| = 2 * 0.45 * 2 / 30.
+  EXPECT_NEAR(at(ev, "crps", "M-median", "a"), 0.9, 1e-9);
+  EXPECT_NEAR(at(ev, "scaled_crps", "M-median", "a"), 0.06, 1e-9);
   // Without interval metrics asked for, interval columns still get coverage and mqloss.
   opt.metrics = {"mae"};
   opt.train_path.clear();
@@ -123,7 +127,7 @@ TEST_F(Evaluate, ErrorsNameTheProblem) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("need the training data (--train)"), std::string::npos) << e.what();
   }
-  opt.metrics = {"crps"};
+  opt.metrics = {"energy_score"};
   EXPECT_THROW(evaluate_csv(fc, opt), Error);
   opt.metrics = {"owa"};
   opt.train_path = write("train.csv", "unique_id,ds,y\nb,0,1\nb,1,2\n");

@@ -173,7 +173,7 @@ int main(int argc, char** argv) {
                     "season length m of mase, owa and scaled_* (default: from --train's frequency)");
   ev_cmd->add_option("--metrics", ev_metrics,
                      "comma-separated: mae, mse, rmse, mape, smape, mase, owa, coverage, mqloss, scaled_mqloss, "
-                     "quantile_loss, scaled_quantile_loss")
+                     "quantile_loss, scaled_quantile_loss, crps, scaled_crps")
       ->capture_default_str();
   ev_cmd->add_option("--out", ev_out, "scores CSV (default: stdout)");
 

@@ -20,7 +20,8 @@ struct Evaluation {
 
 struct EvaluateOptions {
   // Point: mae, mse, rmse, mape, smape, mase, owa. Intervals: coverage (coverage_level<L>), mqloss,
-  // scaled_mqloss, quantile_loss (quantile_loss_q<q> per bound), scaled_quantile_loss; without any
+  // scaled_mqloss, quantile_loss (quantile_loss_q<q> per bound), scaled_quantile_loss, crps,
+  // scaled_crps (utilsforecast's, Rangapuram et al.); without any
   // of these, interval columns get coverage and mqloss. The "all" row of mase and scaled_* is the
   // mean of the series' values; of owa, M4's ratio of the mean sMAPE and MASE to Naive2's; of the
   // others, the score of all rows pooled.

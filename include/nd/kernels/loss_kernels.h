@@ -20,4 +20,19 @@ double quantile_loss_sum(const float* y, const float* yhat, const float* w, cons
 void quantile_loss_grad(const float* y, const float* yhat, const float* w, const float* q, int64_t n, int64_t nq,
                         float scale, float* dyhat);
 
+// Huberized pinball losses (scalar code: a step's losses are tiny next to its GEMMs). yhat [n, nq],
+// y [n], w [n]. inside = false (HuberQLoss): q huber(max(y - yhat, 0)) + (1 - q) huber(max(yhat - y, 0));
+// inside = true (HuberMQLoss): huber(q max(y - yhat, 0)) + huber((1 - q) max(yhat - y, 0)).
+// huber(x) = x^2 / 2 for |x| < delta, else delta (|x| - delta / 2), as torch's huber_loss.
+double huber_quantile_loss_sum(const float* y, const float* yhat, const float* w, const float* q, int64_t n,
+                               int64_t nq, float delta, bool inside);
+void huber_quantile_loss_grad(const float* y, const float* yhat, const float* w, const float* q, int64_t n,
+                              int64_t nq, float delta, bool inside, float scale, float* dyhat);
+
+// NeuralForecast's TukeyLoss terms: with d = |y - yhat| / s, mask * (1 - (d / c)^2)^3 where d <= c,
+// else 1; s [n] per entry, mask may be nullptr (ones). Returns their sum.
+double tukey_loss_sum(const float* y, const float* yhat, const float* mask, const float* s, int64_t n, float c);
+void tukey_loss_grad(const float* y, const float* yhat, const float* mask, const float* s, int64_t n, float c,
+                     float scale, float* dyhat);
+
 }  // namespace nd::kernels

@@ -10,7 +10,10 @@
 
 namespace nd::losses {
 
-enum class Kind { MAE, MSE, RMSE, MAPE, SMAPE, MASE, Huber, Quantile, MQ, Distribution };
+enum class Kind {
+  MAE, MSE, RMSE, MAPE, SMAPE, MASE, Huber, Quantile, MQ, Distribution,
+  HuberQ, HuberMQ, Tukey, RelMSE, SCRPS, Accuracy
+};
 
 // The distributions of DistributionLoss and the mixtures GMM / PMM / NBMM (see distribution.h).
 enum class Distr { Normal, StudentT, Poisson, NegativeBinomial, Tweedie, Bernoulli, GMM, PMM, NBMM };
@@ -44,13 +47,36 @@ class Loss {
   static Loss Mixture(Distr d, int n_components, std::vector<float> level = {80.0f, 90.0f},
                       std::vector<float> quantiles = {}, int num_samples = 1000, bool return_params = false,
                       bool weighted = false, bool batch_correlation = false, bool horizon_correlation = false);
+  // HuberQLoss(q, delta): the pinball loss with Huber's quadratic zone, q * huber(max(y - yhat, 0))
+  // + (1 - q) * huber(max(yhat - y, 0)).
+  static Loss HuberQ(float q, float delta = 1.0f, std::vector<float> horizon_weight = {});
+  // HuberMQLoss(level, quantiles, delta): per quantile huber(q max(y - yhat, 0)) +
+  // huber((1 - q) max(yhat - y, 0)) (q inside the Huber, as NeuralForecast has it); outputs as MQ.
+  static Loss HuberMQ(std::vector<float> level = {80.0f, 90.0f}, std::vector<float> quantiles = {},
+                      float delta = 1.0f, std::vector<float> horizon_weight = {});
+  // TukeyLoss(c, normalize) as NeuralForecast 3.3 computes it: c^2 / 6 times the mean over all
+  // entries of mask * (1 - (d / c)^2)^3 where d = |y - yhat| / s <= c, and 1 where d > c; s is the
+  // masked standard deviation of y across the series of a window + 0.01 (0.01 for univariate
+  // models, whose windows hold one series) with normalize, else 1. (Its value is c^2 / 6 at a
+  // perfect fit and falls towards d = c: NeuralForecast's definition, kept for parity.)
+  static Loss Tukey(float c = 4.685f, bool normalize = true);
+  // relMSE(horizon_weight): MSE relative to a benchmark forecast. NeuralForecast refuses it for
+  // training and validation; so does the engine (relmse() computes it).
+  static Loss RelMSE(std::vector<float> horizon_weight = {});
+  // sCRPS(level, quantiles): 2 * MQLoss * sum(mask) / (sum |y| + 1e-5), a validation loss.
+  static Loss SCRPS(std::vector<float> level = {80.0f, 90.0f}, std::vector<float> quantiles = {});
+  // Accuracy(): mean of mask * (y == yhat), a validation metric.
+  static Loss Accuracy();
   // By NeuralForecast class name ("MAE", "MQLoss", "HuberLoss", ...), default arguments.
   static Loss by_name(const std::string& name);
 
   // y_hat: [B, H] / [B, H, 1] for point losses, [B, H, Q] for MQ; y, mask: [B, H] (mask may be
   // undefined = all ones); y_insample: [B, L] (MASE only). Returns a one-element loss.
   // Not for distribution losses (see nll).
-  Var operator()(Var y_hat, const Tensor& y, const Tensor& mask = Tensor(), const Tensor& y_insample = Tensor()) const;
+  // series_per_window: consecutive rows that are the series of one window (multivariate models;
+  // TukeyLoss normalizes across them).
+  Var operator()(Var y_hat, const Tensor& y, const Tensor& mask = Tensor(), const Tensor& y_insample = Tensor(),
+                 int64_t series_per_window = 1) const;
   // Distribution losses: the mean negative log-likelihood (weighted by mask and horizon weights as
   // NeuralForecast weighs it) of the targets y [R, h] in the data's scale (not window-scaled)
   // under the distributions that the raw outputs [R, h, P] parameterize once decoupled with each
@@ -62,6 +88,9 @@ class Loss {
 
   Kind kind() const { return kind_; }
   bool is_distribution() const { return kind_ == Kind::Distribution; }
+  bool is_multi_quantile() const { return kind_ == Kind::MQ || kind_ == Kind::HuberMQ; }
+  // NeuralForecast refuses these for training (relMSE, Accuracy, sCRPS) / validation (relMSE).
+  bool trainable() const { return kind_ != Kind::RelMSE && kind_ != Kind::Accuracy && kind_ != Kind::SCRPS; }
   Distr distribution() const { return distr_; }
   const char* name() const;
   // The network's outputs per forecast step: quantiles for MQ, distribution parameters (P) for
@@ -88,6 +117,8 @@ class Loss {
   const std::vector<float>& level() const { return level_; }  // the unique levels given (if any)
   const std::vector<float>& horizon_weight() const { return horizon_weight_; }
   float delta() const { return delta_; }
+  float c() const { return c_; }
+  bool normalize() const { return normalize_; }
   int seasonality() const { return seasonality_; }
 
  private:
@@ -108,6 +139,19 @@ class Loss {
   bool return_params_ = false, weighted_ = false, batch_corr_ = false, horizon_corr_ = false;
   bool from_quantiles_ = false;
   float rho_ = 0.0f;
+  float c_ = 4.685f;
+  bool normalize_ = true;
 };
+
+// The op behind the losses of robust_losses.cc (HuberQ, HuberMQ, Tukey, sCRPS, Accuracy): y (0
+// where unweighted) and w (mask times horizon weight) as Loss::operator() prepared them, y_all the
+// targets as given, mask the availability mask alone (nullptr: all ones).
+Var robust_loss(const Loss& l, Var y_hat, const float* y, const float* y_all, const float* w, const float* mask,
+                int64_t cnt, int64_t nq, double wsum, const Shape& y_shape, int64_t series_per_window);
+
+// relMSE (Hyndman & Koehler): MSE(y, y_hat) / (MSE(y, y_benchmark) + 1e-5), both weighted by
+// mask and horizon weights (arrays of n = rows * h; mask may be nullptr).
+double relmse(const float* y, const float* y_hat, const float* y_benchmark, const float* mask, int64_t rows, int64_t h,
+              const std::vector<float>& horizon_weight = {});
 
 }  // namespace nd::losses

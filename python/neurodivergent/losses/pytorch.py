@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 __all__ = ["BaseLoss", "MAE", "MSE", "RMSE", "MAPE", "SMAPE", "MASE", "HuberLoss", "QuantileLoss", "MQLoss",
-           "DistributionLoss", "GMM", "PMM", "NBMM"]
+           "HuberQLoss", "HuberMQLoss", "TukeyLoss", "relMSE", "sCRPS", "Accuracy", "DistributionLoss", "GMM", "PMM",
+           "NBMM"]
 
 
 def _weights(horizon_weight: Any) -> Optional[list[float]]:
@@ -122,6 +123,79 @@ class MQLoss(BaseLoss):
         else:
             cfg["level"] = self.level if self.level is not None else [80.0, 90.0]
         return cfg
+
+
+class HuberQLoss(BaseLoss):
+    """Huberized quantile loss: ``q`` weighs under-forecasts, ``1 - q`` over-forecasts, with Huber's
+    quadratic zone of width ``delta`` (NeuralForecast's ``HuberQLoss``; column suffix ``_q{q}_d{delta}``)."""
+
+    def __init__(self, q: float, delta: float = 1.0, horizon_weight: Optional[Sequence[float]] = None) -> None:
+        super().__init__(horizon_weight)
+        if not 0.0 < float(q) < 1.0:
+            raise ValueError(f"HuberQLoss: q must be in (0, 1), got {q}")
+        self.q, self.delta = float(q), float(delta)
+
+    def to_config(self) -> dict[str, Any]:
+        return {**super().to_config(), "q": self.q, "delta": self.delta}
+
+
+class HuberMQLoss(MQLoss):
+    """Huberized multi-quantile loss (NeuralForecast's ``HuberMQLoss``): MQLoss's outputs and
+    columns, each quantile's pinball loss huberized with ``delta``."""
+
+    def __init__(self, level: Optional[Sequence[float]] = [80, 90], quantiles: Optional[Sequence[float]] = None,
+                 delta: float = 1.0, horizon_weight: Optional[Sequence[float]] = None) -> None:
+        super().__init__(level, quantiles, horizon_weight)
+        self.delta = float(delta)
+
+    def to_config(self) -> dict[str, Any]:
+        return {**super().to_config(), "delta": self.delta}
+
+
+class TukeyLoss(BaseLoss):
+    """Tukey's biweight loss with threshold ``c`` (NeuralForecast's ``TukeyLoss``, computed as
+    NeuralForecast 3.3 computes it; see the engine's losses.h)."""
+
+    def __init__(self, c: float = 4.685, normalize: bool = True) -> None:
+        super().__init__(None)
+        self.c, self.normalize = float(c), bool(normalize)
+
+    def to_config(self) -> dict[str, Any]:
+        return {"name": "TukeyLoss", "c": self.c, "normalize": self.normalize}
+
+
+class relMSE(BaseLoss):  # noqa: N801 - NeuralForecast's name
+    """Relative MSE against a benchmark forecast. As in NeuralForecast, models refuse it as loss
+    and valid_loss."""
+
+    def __init__(self, y_train: Any = None, horizon_weight: Optional[Sequence[float]] = None) -> None:
+        if y_train is not None:
+            raise ValueError("relMSE: y_train is deprecated (NeuralForecast raises too)")
+        super().__init__(horizon_weight)
+
+
+class sCRPS(BaseLoss):  # noqa: N801 - NeuralForecast's name
+    """Scaled CRPS of quantile forecasts, a valid_loss for models trained with a distribution loss
+    of the same quantiles (NeuralForecast refuses it for training)."""
+
+    def __init__(self, level: Optional[Sequence[float]] = [80, 90], quantiles: Optional[Sequence[float]] = None) -> None:
+        super().__init__(None)
+        self.level, self.quantiles = _levels(level, quantiles, "sCRPS")
+
+    def to_config(self) -> dict[str, Any]:
+        cfg: dict[str, Any] = {"name": "sCRPS"}
+        if self.quantiles is not None:
+            cfg["quantiles"] = self.quantiles
+        else:
+            cfg["level"] = self.level if self.level is not None else [80.0, 90.0]
+        return cfg
+
+
+class Accuracy(BaseLoss):
+    """Share of forecasts equal to the target, a validation metric (not trainable)."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
 
 
 def _levels(level: Any, quantiles: Any, who: str) -> tuple[Optional[list[float]], Optional[list[float]]]:
@@ -242,6 +316,7 @@ class NBMM(_Mixture):
 
 
 _BY_NAME = {c.__name__.lower(): c for c in (MAE, MSE, RMSE, MAPE, SMAPE, MASE, HuberLoss, QuantileLoss, MQLoss,
+                                            HuberQLoss, HuberMQLoss, TukeyLoss, relMSE, sCRPS, Accuracy,
                                             DistributionLoss, GMM, PMM, NBMM)}
 
 
