@@ -28,6 +28,7 @@ ModelInfo informer_info();
 ModelInfo autoformer_info();
 ModelInfo fedformer_info();
 ModelInfo tft_info();
+ModelInfo deepnpts_info();
 
 // ---- Shared pieces (defined in rnn.cc) ----
 

@@ -88,7 +88,7 @@ const std::vector<ModelInfo>& all_models() {
                                   rnn_info(),   lstm_info(),    gru_info(),     tcn_info(),
                                   patchtst_info(), itransformer_info(), vanillatransformer_info(), informer_info(),
                                   autoformer_info(), fedformer_info(),
-                                  tft_info()};
+                                  tft_info(),       deepnpts_info()};
   }();
   return models;
 }

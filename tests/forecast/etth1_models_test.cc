@@ -93,7 +93,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"RNN", {{"max_steps", 150}, {"encoder_hidden_size", 64}, {"decoder_hidden_size", 64}}},
         Case{"LSTM", {{"max_steps", 150}, {"encoder_hidden_size", 64}, {"decoder_hidden_size", 64}}},
         Case{"GRU", {{"max_steps", 150}, {"encoder_hidden_size", 64}, {"decoder_hidden_size", 64}}},
-        Case{"TCN", {{"max_steps", 150}, {"encoder_hidden_size", 64}, {"decoder_hidden_size", 64}}}),
+        Case{"TCN", {{"max_steps", 150}, {"encoder_hidden_size", 64}, {"decoder_hidden_size", 64}}},
+        Case{"DeepNPTS", {{"max_steps", 150}, {"hidden_size", 64}, {"windows_batch_size", 256}}}),
     [](const ::testing::TestParamInfo<Case>& i) { return i.param.model; });
 
 }  // namespace

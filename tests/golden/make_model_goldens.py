@@ -25,8 +25,8 @@ from neuralforecast.losses.pytorch import MAE, MQLoss
 import sys
 
 import numpy as np
-from neuralforecast.models import (GRU, LSTM, NBEATS, NHITS, RNN, TCN, TFT, Autoformer, FEDformer, Informer,
-                                 PatchTST, VanillaTransformer, iTransformer)
+from neuralforecast.models import (GRU, LSTM, NBEATS, NHITS, RNN, TCN, TFT, Autoformer, DeepNPTS, FEDformer,
+                                 Informer, PatchTST, VanillaTransformer, iTransformer)
 from neuralforecast.models import informer as nf_informer
 
 warnings.filterwarnings("ignore")
@@ -36,7 +36,7 @@ B = 3
 CLASSES = {"NHITS": NHITS, "NBEATS": NBEATS, "RNN": RNN, "LSTM": LSTM, "GRU": GRU, "TCN": TCN,
            "PatchTST": PatchTST, "iTransformer": iTransformer, "VanillaTransformer": VanillaTransformer,
            "Informer": Informer, "Autoformer": Autoformer, "FEDformer": FEDformer,
-           "TFT": TFT}
+           "TFT": TFT, "DeepNPTS": DeepNPTS}
 
 
 def flat(t):
@@ -184,6 +184,12 @@ CASES = {
                             decoder_activation="GELU", loss=MQ)),
         ("exog_prelu", dict(h=5, input_size=8, dilations=[1, 2], encoder_hidden_size=6, encoder_activation="PReLU",
                             decoder_hidden_size=6, **EXOG)),
+    ],
+    "DeepNPTS": [
+        # BatchNorm with perturbed running statistics (eval), then batch statistics (train, dropout 0).
+        ("default_small", dict(h=6, input_size=12, hidden_size=16)),
+        ("train_batch_norm", dict(h=5, input_size=10, hidden_size=8, n_layers=3, dropout=0.0, train=True)),
+        ("exog_no_batch_norm", dict(h=4, input_size=8, hidden_size=8, batch_norm=False, **EXOG)),
     ],
     "PatchTST": [
         # NF defaults at a small size: residual attention, RevIN subtracting the last value,

@@ -75,13 +75,16 @@ CASES = [
     ("iTransformer", "futr_exog_no_norm", dict(h=5, input_size=10, n_series=2, hidden_size=8, n_heads=2, d_ff=8,
                                                e_layers=1, use_norm=False, futr_exog_list=["f1", "f2"])),
     ("TFT", "small", dict(h=6, input_size=12, hidden_size=8, n_head=2)),
+    ("DeepNPTS", "small", dict(h=6, input_size=12, hidden_size=16)),
+    ("DeepNPTS", "exog_no_batch_norm", dict(h=5, input_size=9, hidden_size=8, n_layers=3, batch_norm=False,
+                                            dropout=0.0, **EXOG)),
     ("TFT", "exog_two_lstm_layers", dict(h=5, input_size=8, hidden_size=8, n_head=4, n_rnn_layers=2, **EXOG)),
     ("TFT", "exog_gru_shared_state_mq", dict(h=7, input_size=5, hidden_size=6, n_head=3, rnn_type="gru",
                                              n_rnn_layers=2, one_rnn_initial_state=True, grn_activation="SELU",
                                              loss="MQ", **EXOG)),
 ]
 GRADIENT_MODELS = {"MLP", "NHITS", "LSTM", "NLinear", "DLinear", "GRU", "RNN", "TCN", "NBEATS", "PatchTST",
-                   "VanillaTransformer", "Informer", "Autoformer", "FEDformer", "TFT", "iTransformer"}
+                   "VanillaTransformer", "Informer", "Autoformer", "FEDformer", "TFT", "iTransformer", "DeepNPTS"}
 B = 4
 
 
@@ -216,3 +219,20 @@ def test_tft_interpretability_parity(model, name, hp):
     labels = rec["history_vsn_wgts"][1]
     assert labels == hp.get("hist_exog_list", []) + hp.get("futr_exog_list", []) + (
         [] if hp.get("futr_exog_list") else ["repeated_target"]) + ["observed_target"]
+
+
+def test_deepnpts_training_path_batch_norm():
+    """DeepNPTS in training mode (batch statistics in BatchNorm1d, dropout off): forward equal to
+    NeuralForecast's, and the running statistics it leaves behind too (eval forward afterwards)."""
+    hp = dict(h=6, input_size=12, hidden_size=16, dropout=0.0)
+    nf_model, ours = build("DeepNPTS", hp, seed=3)
+    b, _ = batch(hp, seed=17)
+    nf_model.train()
+    with torch.no_grad():
+        ref = nf_model(b).numpy()
+    out = ours.forward(**ours_inputs(b), training=True)
+    assert rel_err(out, ref) < 1e-4
+    nf_model.eval()
+    with torch.no_grad():
+        ref_eval = nf_model(b).numpy()
+    assert rel_err(ours.forward(**ours_inputs(b)), ref_eval) < 1e-4
