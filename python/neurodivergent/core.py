@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _frames
+from ._frames import _id_column, time_back
 from .models import BaseModel, model_class
 from .utils import PredictionIntervals
 
@@ -237,6 +238,47 @@ class NeuralForecast:
         self.prediction_intervals = prediction_intervals
         self._fitted = True
         return _frames.cv_from_engine(res, self._ids, self._time, id_col, time_col, target_col, self._polars)
+
+    def simulate(self, df: Optional[DataFrame] = None, static_df: Optional[DataFrame] = None,
+                 futr_df: Optional[DataFrame] = None, n_paths: int = 100, quantiles: Optional[list[float]] = None,
+                 seed: Optional[int] = None, method: str = "gaussian_copula", verbose: bool = False,
+                 engine: Any = None, **data_kwargs: Any) -> DataFrame:
+        """``n_paths`` temporally coherent sample paths of the next ``h`` steps per series and model
+        (NeuralForecast 3.3's ``simulate``): marginals from each model's quantile forecasts at
+        ``quantiles`` (default 0.01, ..., 0.99; multi-quantile losses use their own, point models
+        their conformal quantiles), joined by a Gaussian copula with each series' AR(1) correlation
+        (``"gaussian_copula"``) or reordered by historical templates (``"schaake_shuffle"``).
+        Columns: id, time, ``sample_id``, one per model. ``seed=None`` uses seed 1 (the engine is
+        deterministic; NeuralForecast's would draw fresh randomness)."""
+        self._require_fitted("simulate")
+        _not_supported("engine", engine)
+        if data_kwargs:
+            raise ValueError(f"simulate: unsupported argument(s) {sorted(data_kwargs)}")
+        if not isinstance(n_paths, (int, np.integer)) or isinstance(n_paths, bool) or n_paths < 1:
+            raise ValueError(f"`n_paths` must be a positive integer, got {n_paths!r}.")
+        if method not in ("gaussian_copula", "schaake_shuffle"):
+            raise ValueError(f"Unknown simulation method '{method}'. Valid methods: ['gaussian_copula', 'schaake_shuffle']")
+        _, qs = self._intervals(None, quantiles)
+        id_col, time_col, _ = self._cols
+        ids, tinfo, frame, like_polars = self._ids, self._time, None, self._polars
+        if df is not None:
+            frame, ids, tinfo = self._frame(df, "df")
+            like_polars = _frames.is_polars(df)
+        stat = self._static(static_df, ids) if static_df is not None else None
+        futr = None
+        if futr_df is not None:
+            futr, _, _ = _frames.to_engine(futr_df, "futr_df", id_col, time_col, None, self._exog("futr_exog_list"))
+        sim = self._engine.simulate(frame, stat, futr, int(n_paths), qs, 1 if seed is None else int(seed), method)
+        S, P, h = len(sim.ids), sim.n_paths, sim.h
+        one = _id_column(ids, sim.ids, np.full(S, h, dtype=np.int64))
+        data = {id_col: np.tile(one, P), time_col: time_back(np.tile(np.asarray(sim.ds), P), tinfo),
+                "sample_id": np.repeat(np.arange(P, dtype=np.int64), S * h)}
+        for name, col in zip(sim.columns, sim.values):
+            data[name] = col
+        if not ids.natural_order:
+            order = np.lexsort((np.tile(np.arange(S * h), P), data[id_col], data["sample_id"]))
+            data = {k: v[order] for k, v in data.items()}
+        return _frames._make(like_polars, data)
 
     def predict_insample(self, step_size: int = 1, level: Optional[list[Union[int, float]]] = None,
                          quantiles: Optional[list[float]] = None) -> DataFrame:

@@ -4,7 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["AirPassengers", "AirPassengersDF", "AirPassengersPanel", "PredictionIntervals"]
+__all__ = ["AirPassengers", "AirPassengersDF", "AirPassengersPanel", "PredictionIntervals", "DEFAULT_QUANTILE_GRID",
+           "gaussian_copula_sample", "schaake_shuffle_sample"]
+
+DEFAULT_QUANTILE_GRID = [round(q / 100, 2) for q in range(1, 100)]
 
 # Monthly international airline passengers (thousands), 1949-1960 (Box & Jenkins).
 AirPassengers = np.array(
@@ -80,3 +83,30 @@ class PredictionIntervals:
     def _engine(self):
         from . import _core
         return _core.PredictionIntervals(self.n_windows, self.method, self.step_size)
+
+
+def _sample(method, quantile_positions, quantile_values, y_hist, n_paths, seed):
+    from . import _core
+    xp = np.asarray(quantile_positions, dtype=np.float32).ravel()
+    qv = np.asarray(quantile_values, dtype=np.float32)
+    if qv.ndim != 3 or qv.shape[2] != len(xp):
+        raise ValueError(f"quantile_values must be [n_series, H, {len(xp)}], got shape {qv.shape}")
+    hist = [np.asarray(y, dtype=np.float32).ravel().tolist() for y in y_hist]
+    if len(hist) != qv.shape[0]:
+        raise ValueError(f"y_hist has {len(hist)} series, quantile_values {qv.shape[0]}")
+    return _core.sample_paths(xp.tolist(), qv.ravel().tolist(), qv.shape[0], qv.shape[1], hist,
+                              [str(i) for i in range(qv.shape[0])], int(n_paths), 1 if seed is None else int(seed),
+                              method)
+
+
+def gaussian_copula_sample(quantile_positions, quantile_values, y_hist, n_paths, seed=None):
+    """Sample paths [n_series, n_paths, H] from quantile forecasts [n_series, H, Q] joined by an
+    AR(1) Gaussian copula, as ``neuralforecast.utils.gaussian_copula_sample`` (numpy arrays in and
+    out; ``seed=None`` is seed 1)."""
+    return _sample("gaussian_copula", quantile_positions, quantile_values, y_hist, n_paths, seed)
+
+
+def schaake_shuffle_sample(quantile_positions, quantile_values, y_hist, n_paths, seed=None):
+    """Independent marginal draws reordered by the ranks of historical windows, as
+    ``neuralforecast.utils.schaake_shuffle_sample``."""
+    return _sample("schaake_shuffle", quantile_positions, quantile_values, y_hist, n_paths, seed)

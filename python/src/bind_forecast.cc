@@ -57,6 +57,21 @@ struct Engine {
 
 void bind_forecast(nb::module_& m) {
   using rel = nb::gil_scoped_release;
+  m.def(
+      "sample_paths",
+      [](const std::vector<float>& xp, const std::vector<float>& qv, int64_t S, int64_t h,
+         const std::vector<std::vector<float>>& history, const std::vector<std::string>& ids, int64_t n_paths,
+         uint64_t seed, const std::string& method) {
+        std::vector<float> out;
+        {
+          rel r;
+          out = forecast::sample_paths(xp, qv, S, h, history, ids, n_paths, seed, method);
+        }
+        return to_numpy(std::move(out), {static_cast<size_t>(S), static_cast<size_t>(n_paths), static_cast<size_t>(h)});
+      },
+      nb::arg("quantile_positions"), nb::arg("quantile_values"), nb::arg("n_series"), nb::arg("h"), nb::arg("history"),
+      nb::arg("ids"), nb::arg("n_paths"), nb::arg("seed"), nb::arg("method"),
+      "Correlated sample paths [n_series, n_paths, h] from quantile forecasts [n_series, h, Q].");
   nb::class_<forecast::PredictionIntervals>(m, "PredictionIntervals", "Conformal prediction intervals set-up.")
       .def(
           "__init__",
@@ -111,6 +126,15 @@ void bind_forecast(nb::module_& m) {
           nb::arg("df"), nb::arg("n_windows"), nb::arg("step_size"), nb::arg("val_size"), nb::arg("test_size"),
           nb::arg("refit"), nb::arg("static_df").none(), nb::arg("level"), nb::arg("quantiles"),
           nb::arg("prediction_intervals").none())
+      .def(
+          "simulate",
+          [](Engine& e, const Frame* df, const StaticFrame* st, const Frame* futr, int64_t n_paths,
+             const std::vector<float>& quantiles, uint64_t seed, const std::string& method) {
+            rel r;
+            return e.nf->simulate(df, st, futr, n_paths, quantiles, seed, method);
+          },
+          nb::arg("df").none(), nb::arg("static_df").none(), nb::arg("futr_df").none(), nb::arg("n_paths"),
+          nb::arg("quantiles"), nb::arg("seed"), nb::arg("method"))
       .def(
           "predict_insample",
           [](Engine& e, int64_t step_size, const std::vector<float>& level, const std::vector<float>& quantiles) {

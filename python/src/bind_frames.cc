@@ -98,6 +98,19 @@ void bind_frames(nb::module_& m) {
       .def_prop_ro("datetime", [](const CVResult& r) { return r.time_kind == TimeKind::datetime; })
       .def_ro("columns", &CVResult::columns)
       .def_prop_ro("values", [](const CVResult& r) { return values_of(r.values, r.ds.size()); }, nb::rv_policy::move);
+
+  nb::class_<forecast::Simulation>(m, "Simulation", "Sample paths from NeuralForecast.simulate (engine side).")
+      .def_ro("ids", &forecast::Simulation::ids)
+      .def_prop_ro("ds", [](const forecast::Simulation& r) { return to_numpy(std::vector<int64_t>(r.ds)); },
+                   nb::rv_policy::move)
+      .def_ro("n_paths", &forecast::Simulation::n_paths)
+      .def_ro("h", &forecast::Simulation::h)
+      .def_ro("columns", &forecast::Simulation::columns)
+      .def_prop_ro("values",
+                   [](const forecast::Simulation& r) {
+                     return values_of(r.values, static_cast<size_t>(r.n_paths * r.h) * r.ids.size());
+                   },
+                   nb::rv_policy::move);
 }
 
 }  // namespace nd::py

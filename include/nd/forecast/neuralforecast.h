@@ -60,6 +60,29 @@ struct CVResult {
   void write_csv(const std::string& path) const;  // atomic
 };
 
+// NeuralForecast.simulate's output: n_paths sample paths of h steps per series and model, rows
+// ordered (sample, series, step) as NeuralForecast's frame (unique_id, ds, sample_id, models...).
+struct Simulation {
+  std::vector<std::string> ids;  // series
+  std::vector<int64_t> ds;       // [series, h] forecast timestamps
+  data::TimeKind time_kind = data::TimeKind::integer;
+  int64_t n_paths = 0, h = 0;
+  std::vector<std::string> columns;        // model aliases
+  std::vector<std::vector<float>> values;  // values[model][(path * series + s) * h + t]
+  std::string to_csv() const;
+};
+
+// Correlated sample paths from marginal quantile forecasts (NeuralForecast utils.py):
+// quantile_values [S, h, Q] at the sorted quantile_positions; history[s] the series' past values
+// (NaNs dropped). "gaussian_copula": an AR(1) Gaussian copula (rho from the lag-1 correlation of
+// the differenced history, clipped to +-0.99) through linear interpolation of the quantiles;
+// "schaake_shuffle": independent marginal draws reordered by the ranks of h-step windows of the
+// history. Returns [S, n_paths, h]; the same seed gives the same paths.
+std::vector<float> sample_paths(const std::vector<float>& quantile_positions, const std::vector<float>& quantile_values,
+                                int64_t S, int64_t h, const std::vector<std::vector<float>>& history,
+                                const std::vector<std::string>& ids, int64_t n_paths, uint64_t seed,
+                                const std::string& method);
+
 class NeuralForecast {
  public:
   // freq: pandas alias ("MS", "h", "D", ...) or "" to infer from the data at fit time.
@@ -92,6 +115,14 @@ class NeuralForecast {
                             int64_t val_size = 0, int64_t test_size = 0, bool refit = false,
                             const data::StaticFrame* static_df = nullptr, const Intervals& intervals = {},
                             const PredictionIntervals* prediction_intervals = nullptr);
+
+  // NeuralForecast.simulate: n_paths temporally coherent paths per series and model from the
+  // marginal quantiles at `quantiles` (default 0.01, ..., 0.99): distribution losses' sample
+  // quantiles, a multi-quantile loss's own quantiles, conformal quantiles for point models fitted
+  // with prediction_intervals. df / static_df / futr_df as predict's.
+  Simulation simulate(const data::Frame* df = nullptr, const data::StaticFrame* static_df = nullptr,
+                      const data::Frame* futr_df = nullptr, int64_t n_paths = 100, std::vector<float> quantiles = {},
+                      uint64_t seed = 1, const std::string& method = "gaussian_copula");
 
   // In-sample forecasts of the fitted models over the training data: for every series, windows
   // step_size apart whose h outputs lie inside the series (cutoffs from input_size - 1 on), with
