@@ -55,7 +55,8 @@ std::vector<HParam> common_params(const json& overrides) {
       {"hist_exog_list", json::array(), "historic exogenous columns"},
       {"stat_exog_list", json::array(), "static exogenous columns"},
       {"exclude_insample_y", false, "do not feed the target's past to the model"},
-      {"loss", "MAE", "training loss: MAE, MSE, RMSE, MAPE, SMAPE, MASE, HuberLoss, QuantileLoss, MQLoss, DistributionLoss, GMM, PMM, NBMM"},
+      {"loss", "MAE", "training loss: MAE, MSE, RMSE, MAPE, SMAPE, MASE, HuberLoss, QuantileLoss, MQLoss, HuberQLoss, "
+                      "HuberMQLoss, TukeyLoss, DistributionLoss, GMM, PMM, NBMM"},
       {"valid_loss", nullptr, "validation loss (default: the training loss)"},
       {"max_steps", 1000, "number of training steps"},
       {"learning_rate", 1e-3, "Adam learning rate"},
