@@ -58,3 +58,17 @@ execute_process(COMMAND ${ND} fit --data ${DATA}/air_passengers.csv --model NLin
 if(NOT code EQUAL 2 OR NOT err MATCHES "at least two windows")
   message(FATAL_ERROR "nd fit --conformal-windows 1: ${code} ${err}")
 endif()
+
+# nd simulate: sample paths from the conformal model, NeuralForecast's layout.
+execute_process(COMMAND ${ND} simulate --model ${TMP}/conformal --n-paths 3 --method schaake_shuffle
+                --out ${TMP}/paths.csv RESULT_VARIABLE code ERROR_VARIABLE err)
+file(STRINGS ${TMP}/paths.csv lines)
+list(LENGTH lines n)
+list(GET lines 0 header)
+if(NOT code EQUAL 0 OR NOT header STREQUAL "unique_id,ds,sample_id,NLinear" OR NOT n EQUAL 19)
+  message(FATAL_ERROR "nd simulate: ${code} ${err} / ${header} / ${n} lines")
+endif()
+execute_process(COMMAND ${ND} simulate --model ${TMP}/roundtrip RESULT_VARIABLE code ERROR_VARIABLE err OUTPUT_QUIET)
+if(NOT code EQUAL 2 OR NOT err MATCHES "Set `prediction_intervals` during fit")
+  message(FATAL_ERROR "nd simulate of a point model without intervals: ${code} ${err}")
+endif()

@@ -145,6 +145,20 @@ int main(int argc, char** argv) {
                        "prediction intervals, e.g. 80,90 (distribution losses, or models fitted with --conformal-windows)");
   pred_cmd->add_option("--quantiles", pred_quantiles, "quantiles, e.g. 0.1,0.5,0.9 (instead of --level)");
 
+  std::string sim_model, sim_data, sim_out, sim_futr, sim_static, sim_quantiles, sim_method = "gaussian_copula";
+  int64_t sim_paths = 100;
+  uint64_t sim_seed = 1;
+  auto* sim_cmd = app.add_subcommand("simulate", "Sample paths of the next h steps with a saved model (NF's simulate)");
+  sim_cmd->add_option("--model", sim_model, "directory written by `nd fit`")->required();
+  sim_cmd->add_option("--data", sim_data, "series to simulate (default: the training data)");
+  sim_cmd->add_option("--n-paths,--n_paths", sim_paths, "sample paths per series")->capture_default_str();
+  sim_cmd->add_option("--method", sim_method, "gaussian_copula or schaake_shuffle")->capture_default_str();
+  sim_cmd->add_option("--quantiles", sim_quantiles, "quantile grid of the marginals (default 0.01,...,0.99)");
+  sim_cmd->add_option("--seed", sim_seed, "random seed")->capture_default_str();
+  sim_cmd->add_option("--futr", sim_futr, "future exogenous values CSV");
+  sim_cmd->add_option("--static", sim_static, "static features CSV (default: those given to fit)");
+  sim_cmd->add_option("--out", sim_out, "paths CSV: unique_id, ds, sample_id, models (default: stdout)");
+
   TrainArgs cv_args;
   int64_t n_windows = 1, cv_step = 1;
   bool refit = false;
@@ -223,6 +237,26 @@ int main(int argc, char** argv) {
         std::cout << nd::data::to_csv_string(f);
       else
         nd::data::write_csv(f, pred_out);
+    } else if (*sim_cmd) {
+      nd::forecast::NeuralForecast nf = nd::forecast::NeuralForecast::load(sim_model);
+      nd::data::Frame df, futr;
+      nd::data::StaticFrame st;
+      if (!sim_data.empty()) df = nd::data::read_csv(sim_data);
+      if (!sim_futr.empty()) futr = nd::data::read_csv(sim_futr, {"unique_id", "ds", "y", false});
+      if (!sim_static.empty()) st = nd::data::read_static_csv(sim_static);
+      const std::string csv = nf.simulate(sim_data.empty() ? nullptr : &df, sim_static.empty() ? nullptr : &st,
+                                          sim_futr.empty() ? nullptr : &futr, sim_paths,
+                                          numbers("quantiles", sim_quantiles), sim_seed, sim_method)
+                                  .to_csv();
+      if (sim_out.empty()) {
+        std::cout << csv;
+      } else {
+        const std::string tmp = sim_out + ".tmp";
+        std::ofstream f(tmp);
+        f << csv;
+        f.close();
+        ND_CHECK(f.good() && std::rename(tmp.c_str(), sim_out.c_str()) == 0, "cannot write '", sim_out, "'");
+      }
     } else if (*ev_cmd) {
       ev_opt.metrics = split(ev_metrics);
       const std::string csv = nd::forecast::evaluate_csv(ev_data, ev_opt).to_csv();
