@@ -143,6 +143,21 @@ class NeuralForecast:
         self._ids, self._time, self._polars = ids, tinfo, _frames.is_polars(df)
         return frame, stat
 
+    def _forecast_inputs(self, df: Optional[DataFrame], static_df: Optional[DataFrame],
+                         futr_df: Optional[DataFrame]):
+        """predict / simulate inputs as the engine takes them (None: the fit data), with the id and
+        time information and the frame kind of the result."""
+        id_col, time_col, _ = self._cols
+        ids, tinfo, frame, like_polars = self._ids, self._time, None, self._polars
+        if df is not None:
+            frame, ids, tinfo = self._frame(df, "df")
+            like_polars = _frames.is_polars(df)
+        stat = self._static(static_df, ids) if static_df is not None else None
+        futr = None
+        if futr_df is not None:
+            futr, _, _ = _frames.to_engine(futr_df, "futr_df", id_col, time_col, None, self._exog("futr_exog_list"))
+        return frame, stat, futr, ids, tinfo, like_polars
+
     @staticmethod
     def _intervals(level: Any, quantiles: Any) -> tuple[list[float], list[float]]:
         """NeuralForecast's level / quantiles arguments, checked, as the engine takes them."""
@@ -190,14 +205,7 @@ class NeuralForecast:
         if h is not None and any(int(h) != m.h for m in self.models):
             raise ValueError(f"predict: h={h} differs from the models' horizon; neurodivergent forecasts the trained h")
         id_col, time_col, _ = self._cols
-        ids, tinfo, frame, like_polars = self._ids, self._time, None, self._polars
-        if df is not None:
-            frame, ids, tinfo = self._frame(df, "df")
-            like_polars = _frames.is_polars(df)
-        stat = self._static(static_df, ids) if static_df is not None else None
-        futr = None
-        if futr_df is not None:
-            futr, _, _ = _frames.to_engine(futr_df, "futr_df", id_col, time_col, None, self._exog("futr_exog_list"))
+        frame, stat, futr, ids, tinfo, like_polars = self._forecast_inputs(df, static_df, futr_df)
         out = self._engine.predict(frame, stat, futr, lv, qs)
         return _frames.forecast_from_engine(out, ids, tinfo, id_col, time_col, like_polars)
 
@@ -260,14 +268,7 @@ class NeuralForecast:
             raise ValueError(f"Unknown simulation method '{method}'. Valid methods: ['gaussian_copula', 'schaake_shuffle']")
         _, qs = self._intervals(None, quantiles)
         id_col, time_col, _ = self._cols
-        ids, tinfo, frame, like_polars = self._ids, self._time, None, self._polars
-        if df is not None:
-            frame, ids, tinfo = self._frame(df, "df")
-            like_polars = _frames.is_polars(df)
-        stat = self._static(static_df, ids) if static_df is not None else None
-        futr = None
-        if futr_df is not None:
-            futr, _, _ = _frames.to_engine(futr_df, "futr_df", id_col, time_col, None, self._exog("futr_exog_list"))
+        frame, stat, futr, ids, tinfo, like_polars = self._forecast_inputs(df, static_df, futr_df)
         sim = self._engine.simulate(frame, stat, futr, int(n_paths), qs, 1 if seed is None else int(seed), method)
         S, P, h = len(sim.ids), sim.n_paths, sim.h
         one = _id_column(ids, sim.ids, np.full(S, h, dtype=np.int64))

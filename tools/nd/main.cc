@@ -79,6 +79,28 @@ struct TrainArgs {
   }
 };
 
+// The inputs of the commands that forecast with a saved model (predict, simulate).
+struct SavedModelArgs {
+  std::string model, data, futr, static_csv;
+  void add(CLI::App* c, const char* what) {
+    c->add_option("--model", model, "directory written by `nd fit`")->required();
+    c->add_option("--data", data, std::string("series to ") + what + " (default: the training data)");
+    c->add_option("--futr", futr, "future exogenous values CSV (unique_id, ds, futr_exog_list columns)");
+    c->add_option("--static", static_csv, "static features CSV (default: those given to fit)");
+  }
+  // Reads what was given; the pointers are null for what was not.
+  nd::data::Frame df, futr_df;
+  nd::data::StaticFrame st;
+  void read() {
+    if (!data.empty()) df = nd::data::read_csv(data);
+    if (!futr.empty()) futr_df = nd::data::read_csv(futr, {"unique_id", "ds", "y", false});
+    if (!static_csv.empty()) st = nd::data::read_static_csv(static_csv);
+  }
+  const nd::data::Frame* df_ptr() const { return data.empty() ? nullptr : &df; }
+  const nd::data::Frame* futr_ptr() const { return futr.empty() ? nullptr : &futr_df; }
+  const nd::data::StaticFrame* static_ptr() const { return static_csv.empty() ? nullptr : &st; }
+};
+
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
   size_t p = 0;
@@ -133,30 +155,26 @@ int main(int argc, char** argv) {
   fit_args.add(fit_cmd);
   fit_cmd->add_option("--out", fit_out, "directory to save the fitted model into")->required();
 
-  std::string pred_model, pred_data, pred_out, pred_futr, pred_static;
+  SavedModelArgs pred_args;
+  std::string pred_out;
   auto* pred_cmd = app.add_subcommand("predict", "Forecast h steps after each series with a saved model");
-  pred_cmd->add_option("--model", pred_model, "directory written by `nd fit`")->required();
-  pred_cmd->add_option("--data", pred_data, "series to forecast (default: the training data)");
+  pred_args.add(pred_cmd, "forecast");
   pred_cmd->add_option("--out", pred_out, "forecast CSV (default: stdout)");
-  pred_cmd->add_option("--futr", pred_futr, "future exogenous values CSV (unique_id, ds, futr_exog_list columns)");
-  pred_cmd->add_option("--static", pred_static, "static features CSV (default: those given to fit)");
   std::string pred_level, pred_quantiles;
   pred_cmd->add_option("--level", pred_level,
                        "prediction intervals, e.g. 80,90 (distribution losses, or models fitted with --conformal-windows)");
   pred_cmd->add_option("--quantiles", pred_quantiles, "quantiles, e.g. 0.1,0.5,0.9 (instead of --level)");
 
-  std::string sim_model, sim_data, sim_out, sim_futr, sim_static, sim_quantiles, sim_method = "gaussian_copula";
+  SavedModelArgs sim_args;
+  std::string sim_out, sim_quantiles, sim_method = "gaussian_copula";
   int64_t sim_paths = 100;
   uint64_t sim_seed = 1;
   auto* sim_cmd = app.add_subcommand("simulate", "Sample paths of the next h steps with a saved model (NF's simulate)");
-  sim_cmd->add_option("--model", sim_model, "directory written by `nd fit`")->required();
-  sim_cmd->add_option("--data", sim_data, "series to simulate (default: the training data)");
+  sim_args.add(sim_cmd, "simulate");
   sim_cmd->add_option("--n-paths,--n_paths", sim_paths, "sample paths per series")->capture_default_str();
   sim_cmd->add_option("--method", sim_method, "gaussian_copula or schaake_shuffle")->capture_default_str();
   sim_cmd->add_option("--quantiles", sim_quantiles, "quantile grid of the marginals (default 0.01,...,0.99)");
   sim_cmd->add_option("--seed", sim_seed, "random seed")->capture_default_str();
-  sim_cmd->add_option("--futr", sim_futr, "future exogenous values CSV");
-  sim_cmd->add_option("--static", sim_static, "static features CSV (default: those given to fit)");
   sim_cmd->add_option("--out", sim_out, "paths CSV: unique_id, ds, sample_id, models (default: stdout)");
 
   TrainArgs cv_args;
@@ -225,27 +243,18 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s: %lld steps in %.2f s, final training loss %.5f; saved to %s\n", r.model.c_str(),
                      static_cast<long long>(r.steps), r.seconds, r.train_loss, fit_out.c_str());
     } else if (*pred_cmd) {
-      nd::forecast::NeuralForecast nf = nd::forecast::NeuralForecast::load(pred_model);
-      nd::data::Frame df, futr;
-      nd::data::StaticFrame st;
-      if (!pred_data.empty()) df = nd::data::read_csv(pred_data);
-      if (!pred_futr.empty()) futr = nd::data::read_csv(pred_futr, {"unique_id", "ds", "y", false});
-      if (!pred_static.empty()) st = nd::data::read_static_csv(pred_static);
-      const nd::data::Frame f = nf.predict(pred_data.empty() ? nullptr : &df, pred_static.empty() ? nullptr : &st,
-                                           pred_futr.empty() ? nullptr : &futr, intervals(pred_level, pred_quantiles));
+      nd::forecast::NeuralForecast nf = nd::forecast::NeuralForecast::load(pred_args.model);
+      pred_args.read();
+      const nd::data::Frame f = nf.predict(pred_args.df_ptr(), pred_args.static_ptr(), pred_args.futr_ptr(),
+                                           intervals(pred_level, pred_quantiles));
       if (pred_out.empty())
         std::cout << nd::data::to_csv_string(f);
       else
         nd::data::write_csv(f, pred_out);
     } else if (*sim_cmd) {
-      nd::forecast::NeuralForecast nf = nd::forecast::NeuralForecast::load(sim_model);
-      nd::data::Frame df, futr;
-      nd::data::StaticFrame st;
-      if (!sim_data.empty()) df = nd::data::read_csv(sim_data);
-      if (!sim_futr.empty()) futr = nd::data::read_csv(sim_futr, {"unique_id", "ds", "y", false});
-      if (!sim_static.empty()) st = nd::data::read_static_csv(sim_static);
-      const std::string csv = nf.simulate(sim_data.empty() ? nullptr : &df, sim_static.empty() ? nullptr : &st,
-                                          sim_futr.empty() ? nullptr : &futr, sim_paths,
+      nd::forecast::NeuralForecast nf = nd::forecast::NeuralForecast::load(sim_args.model);
+      sim_args.read();
+      const std::string csv = nf.simulate(sim_args.df_ptr(), sim_args.static_ptr(), sim_args.futr_ptr(), sim_paths,
                                           numbers("quantiles", sim_quantiles), sim_seed, sim_method)
                                   .to_csv();
       if (sim_out.empty()) {

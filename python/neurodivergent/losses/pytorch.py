@@ -21,6 +21,15 @@ def _weights(horizon_weight: Any) -> Optional[list[float]]:
         raise ValueError(f"horizon_weight must be a sequence of numbers, got {horizon_weight!r}") from e
 
 
+def _with_quantiles(cfg: dict[str, Any], level: Optional[list[float]], quantiles: Optional[list[float]]) -> dict[str, Any]:
+    """cfg plus the explicit quantiles, else the levels (default [80, 90])."""
+    if quantiles is not None:
+        cfg["quantiles"] = quantiles
+    else:
+        cfg["level"] = level if level is not None else [80.0, 90.0]
+    return cfg
+
+
 class BaseLoss:
     """A loss as the engine knows it: a name plus NeuralForecast's constructor arguments."""
 
@@ -117,12 +126,7 @@ class MQLoss(BaseLoss):
             raise ValueError(f"MQLoss: levels must be in [0, 100), got {self.level}")
 
     def to_config(self) -> dict[str, Any]:
-        cfg = super().to_config()
-        if self.quantiles is not None:
-            cfg["quantiles"] = self.quantiles
-        else:
-            cfg["level"] = self.level if self.level is not None else [80.0, 90.0]
-        return cfg
+        return _with_quantiles(super().to_config(), self.level, self.quantiles)
 
 
 class HuberQLoss(BaseLoss):
@@ -183,12 +187,7 @@ class sCRPS(BaseLoss):  # noqa: N801 - NeuralForecast's name
         self.level, self.quantiles = _levels(level, quantiles, "sCRPS")
 
     def to_config(self) -> dict[str, Any]:
-        cfg: dict[str, Any] = {"name": "sCRPS"}
-        if self.quantiles is not None:
-            cfg["quantiles"] = self.quantiles
-        else:
-            cfg["level"] = self.level if self.level is not None else [80.0, 90.0]
-        return cfg
+        return _with_quantiles({"name": "sCRPS"}, self.level, self.quantiles)
 
 
 class Accuracy(BaseLoss):
@@ -240,10 +239,7 @@ class DistributionLoss(BaseLoss):
     def to_config(self) -> dict[str, Any]:
         cfg = {**super().to_config(), "distribution": self.distribution, "num_samples": self.num_samples,
                "return_params": self.return_params}
-        if self.quantiles is not None:
-            cfg["quantiles"] = self.quantiles
-        else:
-            cfg["level"] = self.level if self.level is not None else [80.0, 90.0]
+        _with_quantiles(cfg, self.level, self.quantiles)
         if "rho" in self.distribution_kwargs:
             cfg["rho"] = float(self.distribution_kwargs["rho"])
         return cfg
@@ -274,11 +270,7 @@ class _Mixture(BaseLoss):
         if self._correlation:
             cfg["batch_correlation"] = self.batch_correlation
             cfg["horizon_correlation"] = self.horizon_correlation
-        if self.quantiles is not None:
-            cfg["quantiles"] = self.quantiles
-        else:
-            cfg["level"] = self.level if self.level is not None else [80.0, 90.0]
-        return cfg
+        return _with_quantiles(cfg, self.level, self.quantiles)
 
 
 class GMM(_Mixture):
